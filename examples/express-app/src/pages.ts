@@ -1,0 +1,73 @@
+// Server-rendered pages shared by the examples: plain HTML, no build step.
+const escape = (s: unknown) =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const MESSAGES: Record<string, string> = {
+  INVALID_CREDENTIALS: 'Wrong e-mail or password.',
+  ACCOUNT_BANNED: 'This account has been suspended.',
+  EMAIL_NOT_VERIFIED: 'Confirm your e-mail address before signing in.',
+  TOO_MANY_ATTEMPTS: 'Too many login attempts. Try again later.',
+  BAD_REQUEST: 'Enter an e-mail address and a password.',
+  UPSTREAM_UNAVAILABLE: 'Sign-in is unavailable right now. Try again shortly.',
+  FORBIDDEN_ORIGIN: 'This form was posted from another site.',
+};
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)} · idgate demo</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d2330}
+label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
+button{margin-top:1rem;padding:.5rem 1rem;font:inherit;cursor:pointer}.note{padding:.75rem;border-radius:6px;background:#fff4d6}
+.error{background:#ffe1e1}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}</style>
+</head><body>${body}</body></html>`;
+}
+
+/** The login page: shows why the user is here (expired, error) and keeps returnTo. */
+export function loginPage(query: { error?: unknown; reason?: unknown; returnTo?: unknown }): string {
+  const error = typeof query.error === 'string' ? MESSAGES[query.error] ?? 'Sign-in failed.' : undefined;
+  const expired = query.reason === 'expired';
+  const returnTo = typeof query.returnTo === 'string' ? query.returnTo : '';
+  return layout(
+    'Sign in',
+    `<h1>Sign in</h1>
+${expired ? '<p class="note" id="expired">Your session expired. Sign in again to continue.</p>' : ''}
+${error ? `<p class="note error" id="error" role="alert">${escape(error)}</p>` : ''}
+<form method="post" action="/login" id="login">
+  <input type="hidden" name="returnTo" value="${escape(returnTo)}">
+  <label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="username" required>
+  <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+  <button type="submit">Sign in</button>
+</form>
+<p>Demo: <code>demo@example.com</code> / <code>demo-password</code></p>
+<script>
+  // Keep the e-mail across a failed attempt without putting it in the URL.
+  const email = document.getElementById('email');
+  email.value = sessionStorage.getItem('idgate-demo-email') || '';
+  document.getElementById('login').addEventListener('submit', () => sessionStorage.setItem('idgate-demo-email', email.value));
+</script>`,
+  );
+}
+
+/** The signed-in page: the verified identity and a logout button. */
+export function accountPage(identity: { id: string; email: string; name?: string; attributes: Record<string, unknown> }): string {
+  const rows = Object.entries(identity.attributes)
+    .map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(typeof v === 'string' ? v : JSON.stringify(v))}</dd>`)
+    .join('');
+  return layout(
+    'Account',
+    `<h1>Account</h1>
+<dl id="identity"><dt>Name</dt><dd id="name">${escape(identity.name ?? '')}</dd><dt>E-mail</dt><dd id="email">${escape(identity.email)}</dd>
+<dt>Contact id</dt><dd>${escape(identity.id)}</dd>${rows}</dl>
+<form method="post" action="/logout"><button type="submit" id="logout">Sign out</button></form>
+<p><a href="/api/me">/api/me</a> (JSON) · <a href="/">Home</a></p>`,
+  );
+}
+
+/** The public home page: tells "signed out" from "your session expired". */
+export function homePage(identity: { name?: string; email: string } | null, status: string): string {
+  const who = identity
+    ? `<p>Signed in as <strong>${escape(identity.name ?? identity.email)}</strong>. <a href="/account">Your account</a></p>`
+    : `<p>${status === 'expired' ? 'Your session expired. ' : ''}You are signed out. <a href="/account">Your account</a> (asks you to sign in)</p>`;
+  return layout('Home', `<h1>idgate demo</h1>${who}`);
+}

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { CacheStore } from './store.js';
+import type { IdgateEvent } from './events.js';
+
+/** API key format from seed 001: a prefix and 28 alphanumerics. */
+export const API_KEY_PATTERN = /^(PROD|DEV_|ROOT)[A-Za-z0-9]{28}$/;
+
+const fn = <T>(label: string) => z.custom<T>((v) => typeof v === 'function', { message: `expected a function (${label})` });
+const pathLike = z.string().regex(/^\/[^\s]*$/, 'expected a path starting with /');
+
+const schema = z
+  .object({
+    upstreamUrl: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
+    apiKey: z.string().regex(API_KEY_PATTERN, 'expected ^(PROD|DEV_|ROOT)[A-Za-z0-9]{28}$'),
+    apiKeyIn: z.enum(['header', 'query']).default('header'),
+    paths: z
+      .object({
+        login: pathLike.default('/api/v1/customer/login'),
+        profile: pathLike.default('/api/v1/contact/profile'),
+        logout: pathLike.default('/api/v1/contact/logout'),
+      })
+      .strict()
+      .prefault({}),
+    loginUrl: pathLike.default('/login'),
+    afterLoginUrl: pathLike.default('/'),
+    afterLogoutUrl: pathLike.default('/'),
+    protect: z
+      .union([z.array(z.union([pathLike, z.instanceof(RegExp)])), fn<(path: string) => boolean>('protect')])
+      .default([]),
+    cookie: z
+      .object({
+        name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a cookie name of letters, digits, _ or -').default('identityId'),
+        hostPrefix: z.boolean().default(false),
+        secure: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+        sameSite: z.enum(['lax', 'strict']).default('lax'),
+        maxAge: z.number().int().positive().default(86_400),
+      })
+      .strict()
+      .prefault({}),
+    cache: z
+      .object({
+        max: z.number().int().positive().default(10_000),
+        ttl: z.number().int().positive().default(60_000),
+        negativeMax: z.number().int().positive().default(10_000),
+        negativeTtl: z.number().int().nonnegative().default(10_000),
+        refreshAhead: z.number().min(0).max(1).default(0.5),
+        staleIfError: z.number().int().nonnegative().default(300_000),
+      })
+      .strict()
+      .prefault({}),
+    upstream: z
+      .object({
+        timeout: z.number().int().positive().default(3_000),
+        totalTimeout: z.number().int().positive().default(8_000),
+        retries: z.number().int().min(0).max(10).default(2),
+        backoffBase: z.number().int().nonnegative().default(100),
+        backoffMax: z.number().int().nonnegative().default(2_000),
+        retryAfterMax: z.number().int().nonnegative().default(5_000),
+        maxBodyBytes: z.number().int().positive().default(1_048_576),
+      })
+      .strict()
+      .prefault({}),
+    allowedOrigins: z.array(z.url()).default([]),
+    exposeLoginCodes: z.boolean().default(false),
+    noStore: z.boolean().default(true),
+    retryAfter: z.number().int().positive().default(5),
+    secret: z.string().min(16, 'expected at least 16 characters').optional(),
+    environment: z.enum(['development', 'production', 'test']).optional(),
+    logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null, { message: 'expected a pino-compatible logger' }).optional(),
+    onEvent: fn<(event: IdgateEvent) => void>('onEvent').optional(),
+    store: z.custom<CacheStore>((v) => typeof v === 'object' && v !== null, { message: 'expected a CacheStore' }).optional(),
+    fetch: fn<typeof fetch>('fetch').optional(),
+    now: fn<() => number>('now').optional(),
+  })
+  .strict();
+
+/**
+ * Options accepted by `createIdgate()` and every adapter's `identityMiddleware()`.
+ * Anything left out is read from `IDGATE_*` environment variables, then defaults.
+ */
+export type IdgateOptions = Omit<z.input<typeof schema>, 'upstreamUrl' | 'apiKey'> & {
+  /** Base URL of the identity API. Env: `IDGATE_UPSTREAM_URL`. Required. */
+  upstreamUrl?: string;
+  /** API key, `^(PROD|DEV_|ROOT)[A-Za-z0-9]{28}$`. Env: `IDGATE_API_KEY`. Required. */
+  apiKey?: string;
+};
+
+/** Options after validation and defaults; frozen. */
+export type IdgateConfig = Readonly<z.output<typeof schema>> & {
+  readonly secret: string;
+  readonly environment: 'development' | 'production' | 'test';
+  readonly cookieName: string;
+};
+
+const ENV: Record<string, (v: string) => [string, unknown]> = {
+  IDGATE_UPSTREAM_URL: (v) => ['upstreamUrl', v],
+  IDGATE_API_KEY: (v) => ['apiKey', v],
+  IDGATE_API_KEY_IN: (v) => ['apiKeyIn', v],
+  IDGATE_LOGIN_URL: (v) => ['loginUrl', v],
+  IDGATE_SECRET: (v) => ['secret', v],
+  IDGATE_EXPOSE_LOGIN_CODES: (v) => ['exposeLoginCodes', v === 'true' || v === '1'],
+};
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, map] of Object.entries(ENV)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') {
+      const [key, value] = map(raw);
+      out[key] = value;
+    }
+  }
+  const cookie: Record<string, unknown> = {};
+  if (env.IDGATE_COOKIE_NAME) cookie.name = env.IDGATE_COOKIE_NAME;
+  if (env.IDGATE_COOKIE_SECURE) cookie.secure = env.IDGATE_COOKIE_SECURE === 'auto' ? 'auto' : env.IDGATE_COOKIE_SECURE === 'true';
+  if (Object.keys(cookie).length > 0) out.cookie = cookie;
+  const cache: Record<string, unknown> = {};
+  if (env.IDGATE_CACHE_TTL_MS) cache.ttl = Number(env.IDGATE_CACHE_TTL_MS);
+  if (env.IDGATE_CACHE_MAX) cache.max = Number(env.IDGATE_CACHE_MAX);
+  if (Object.keys(cache).length > 0) out.cache = cache;
+  return out;
+}
+
+const ENV_NAME: Record<string, string> = Object.fromEntries(
+  Object.entries(ENV).map(([name, map]) => [map('x')[0], name]),
+);
+
+/**
+ * Validate options once, at start-up. Missing options come from `IDGATE_*`
+ * environment variables; a bad value throws one `ConfigError` naming the field.
+ * @example
+ * const config = resolveConfig({ upstreamUrl: 'http://127.0.0.1:4010', apiKey: process.env.KEY });
+ */
+export function resolveConfig(options: IdgateOptions = {}, env: NodeJS.ProcessEnv = process.env): IdgateConfig {
+  const envOptions = fromEnv(env);
+  const merged: Record<string, unknown> = { ...envOptions, ...(options as Record<string, unknown>) };
+  for (const key of ['cookie', 'cache'] as const) {
+    if (envOptions[key] && (options as Record<string, unknown>)[key]) {
+      merged[key] = { ...(envOptions[key] as object), ...((options as Record<string, unknown>)[key] as object) };
+    }
+  }
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.join('.') || '(options)';
+    const envName = ENV_NAME[field];
+    const fromEnv = envName !== undefined && !(field in ((options ?? {}) as object));
+    if (issue.code === 'invalid_type' && issue.input === undefined) {
+      throw new ConfigError(`idgate: option \`${field}\` is required${envName ? ` (pass it or set ${envName})` : ''}`);
+    }
+    throw new ConfigError(`idgate: option \`${field}\`${fromEnv ? ` (from ${envName})` : ''} ${issue.message}`);
+  }
+  const c = parsed.data;
+  const environment = c.environment ?? (env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development');
+  if (c.cookie.hostPrefix && c.cookie.secure === false) {
+    throw new ConfigError('idgate: option `cookie.secure` cannot be false with `cookie.hostPrefix` (the __Host- prefix requires Secure)');
+  }
+  return Object.freeze({
+    ...c,
+    // A per-process random key still hashes consistently within one instance;
+    // instances that share a store need the same `secret`.
+    secret: c.secret ?? randomBytes(32).toString('hex'),
+    environment,
+    cookieName: c.cookie.hostPrefix ? `__Host-${c.cookie.name}` : c.cookie.name,
+  });
+}

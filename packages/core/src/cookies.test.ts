@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { readCookie, sessionCookie, clearedCookie, cookieIsSecure } from './cookies.js';
+import { resolveConfig } from './config.js';
+
+const base = { upstreamUrl: 'http://127.0.0.1:1', apiKey: 'DEV_' + 'x'.repeat(28) };
+
+describe('readCookie', () => {
+  it.each([
+    ['identityId=abc', 'abc'],
+    ['a=1; identityId=abc; b=2', 'abc'],
+    ['a=1;identityId=abc', 'abc'],
+    ['xidentityId=evil; identityId=good', 'good'],
+    ['identityIdx=evil', undefined],
+    ['identityId=first; identityId=second', 'first'],
+    ['identityId = spaced ', 'spaced'],
+    ['identityId="quoted"', 'quoted'],
+    ['', undefined],
+    ['a=identityId=abc', undefined],
+  ])('%j', (header, value) => expect(readCookie(header, 'identityId')).toBe(value));
+  it('never throws on hostile input', () => {
+    for (const h of ['identityId', 'identityId=', ';;;;', '\u0000identityId=\uD800', 'identityId='.repeat(1000)]) {
+      expect(() => readCookie(h, 'identityId')).not.toThrow();
+    }
+  });
+});
+
+describe('cookie attributes', () => {
+  it('set and clear share attributes', () => {
+    const config = resolveConfig({ ...base, cookie: { sameSite: 'strict', maxAge: 60 } }, {});
+    expect(sessionCookie(config, 'X', true)).toBe('identityId=X; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure');
+    expect(clearedCookie(config, true)).toBe('identityId=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict; Secure');
+  });
+  it('__Host- prefix forces Secure', () => {
+    const config = resolveConfig({ ...base, cookie: { hostPrefix: true } }, {});
+    expect(config.cookieName).toBe('__Host-identityId');
+    expect(cookieIsSecure(config, { protocol: 'http', headers: { host: 'localhost:3000' } })).toBe(true);
+  });
+  it('auto: off only on plain-http localhost outside production', () => {
+    const dev = resolveConfig(base, {});
+    expect(cookieIsSecure(dev, { protocol: 'http', headers: { host: 'localhost:3000' } })).toBe(false);
+    expect(cookieIsSecure(dev, { protocol: 'http', headers: { host: '127.0.0.1:3000' } })).toBe(false);
+    expect(cookieIsSecure(dev, { protocol: 'http', headers: { host: 'shop.example' } })).toBe(true);
+    expect(cookieIsSecure(dev, { protocol: 'https', headers: { host: 'localhost' } })).toBe(true);
+    const prod = resolveConfig(base, { NODE_ENV: 'production' });
+    expect(cookieIsSecure(prod, { protocol: 'http', headers: { host: 'localhost:3000' } })).toBe(true);
+  });
+});

@@ -1,0 +1,87 @@
+import type { IdgateError } from './errors.js';
+import type { Identity, IdentityStatus } from './identity.js';
+
+/** A response header core wants set; `Vary` is appended to, never replaced. */
+export type Header = readonly [name: string, value: string];
+
+interface Common {
+  /** Response headers to apply (Cache-Control, Vary, Retry-After). */
+  readonly headers: readonly Header[];
+  /** `Set-Cookie` values to append, in every case. */
+  readonly setCookies: readonly string[];
+}
+
+/**
+ * What core tells an adapter to do with a request. An adapter applies it and
+ * decides nothing itself.
+ */
+export type Decision =
+  | (Common & { readonly kind: 'next'; readonly identity: Identity | null; readonly status: IdentityStatus })
+  | (Common & { readonly kind: 'redirect'; readonly location: string; readonly statusCode: 303 })
+  | (Common & {
+      readonly kind: 'reject' | 'respond';
+      readonly statusCode: number;
+      readonly body: Readonly<Record<string, unknown>>;
+      /** The typed error behind a rejection, for the server's own logging. */
+      readonly error?: IdgateError;
+    });
+
+/** The response fields of `Decision` an adapter writes. */
+export type ResponseDecision = Exclude<Decision, { kind: 'next' }>;
+
+/** Headers every identity-bearing response gets unless `noStore: false` (seed 000: never cache user data). */
+export const PRIVATE_HEADERS: readonly Header[] = Object.freeze([
+  ['Cache-Control', 'private, no-store'],
+  ['Vary', 'Cookie'],
+] as const);
+/** Headers on redirects to login and on auth failures. */
+export const NO_STORE_HEADERS: readonly Header[] = Object.freeze([['Cache-Control', 'no-store']] as const);
+/** An empty list, shared. */
+export const NONE: readonly never[] = Object.freeze([]);
+
+/**
+ * The two response methods core needs. Node's `ServerResponse` fits (Express's
+ * `res`, Koa's `ctx.res`, Fastify's `reply.raw`), and so does a two-method
+ * wrapper over a framework's own header store (Fastify's `reply`, whose
+ * headers are only written at send time).
+ */
+export interface HeaderTarget {
+  getHeader(name: string): number | string | string[] | undefined;
+  /** Replace the header's value (`Set-Cookie` included: `applyHeaders` passes the whole list). */
+  setHeader(name: string, value: number | string | readonly string[]): unknown;
+}
+
+function appendCookie(res: HeaderTarget, value: string): void {
+  const current = res.getHeader('Set-Cookie');
+  if (current === undefined) {
+    res.setHeader('Set-Cookie', value);
+    return;
+  }
+  // A later decision about the same cookie replaces an earlier one (the
+  // middleware clears a stale cookie, then login sets the new one).
+  const prefix = value.slice(0, value.indexOf('=') + 1);
+  const kept = (Array.isArray(current) ? current : [String(current)]).filter((v) => !v.startsWith(prefix));
+  res.setHeader('Set-Cookie', kept.length === 0 ? value : [...kept, value]);
+}
+
+/**
+ * Write a decision's headers and cookies onto a Node response: `Set-Cookie`
+ * appended, `Vary` merged, the rest set.
+ * @example applyHeaders(res, decision); if (decision.kind === 'next') next();
+ */
+export function applyHeaders(res: HeaderTarget, decision: Decision): void {
+  const { headers, setCookies } = decision;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    if (name === 'Vary') {
+      const current = res.getHeader('Vary');
+      const text = current === undefined ? '' : String(current);
+      if (!text.split(',').some((v) => v.trim().toLowerCase() === value.toLowerCase() || v.trim() === '*')) {
+        res.setHeader('Vary', text ? `${text}, ${value}` : value);
+      }
+    } else {
+      res.setHeader(name, value);
+    }
+  }
+  for (let i = 0; i < setCookies.length; i++) appendCookie(res, setCookies[i]!);
+}

@@ -1,0 +1,91 @@
+/** Every stable error code idgate raises; a client or a log line can switch on it. */
+export type IdgateErrorCode =
+  | 'CONFIG_INVALID'
+  | 'UPSTREAM_TIMEOUT'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_BAD_RESPONSE'
+  | 'UPSTREAM_REJECTED'
+  | 'INVALID_CREDENTIALS'
+  | 'LOGIN_FAILED'
+  | 'UNKNOWN_EMAIL'
+  | 'NO_ACCOUNT'
+  | 'ACCOUNT_BANNED'
+  | 'TOO_MANY_ATTEMPTS'
+  | 'EMAIL_NOT_VERIFIED'
+  | 'BAD_REQUEST'
+  | 'FORBIDDEN_ORIGIN';
+
+/**
+ * Base class of every error idgate throws: a stable `code`, the HTTP `status`
+ * it maps to, and an ES2022 `cause`.
+ * @example
+ * if (err instanceof IdgateError && err.code === 'UPSTREAM_TIMEOUT') retryLater();
+ */
+export class IdgateError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: IdgateErrorCode;
+  /** HTTP status this failure answers with. */
+  readonly status: number;
+  constructor(code: IdgateErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = options?.status ?? 500;
+  }
+}
+
+/** Invalid options, raised once at start-up; the message names the field. */
+export class ConfigError extends IdgateError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', message, { status: 500, ...options });
+  }
+}
+
+/**
+ * The upstream could not give a definitive answer (timeout, network error,
+ * 5xx, malformed body). Transient: never cached as "invalid".
+ */
+export class UpstreamError extends IdgateError {
+  /** Seconds the caller may suggest in Retry-After, when known. */
+  readonly retryAfter: number | undefined;
+  constructor(
+    code: 'UPSTREAM_TIMEOUT' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_BAD_RESPONSE' | 'UPSTREAM_REJECTED',
+    message: string,
+    options?: { cause?: unknown; retryAfter?: number; status?: number },
+  ) {
+    super(code, message, { status: options?.status ?? 503, cause: options?.cause });
+    this.retryAfter = options?.retryAfter;
+  }
+}
+
+/** BizKitHub login error codes (seed 001). */
+export type UpstreamLoginCode = 'E001' | 'E002' | 'E003' | 'E004' | 'E005' | 'E006' | 'E007';
+
+/**
+ * A login the upstream refused. `upstreamCode` keeps the raw E-code for the
+ * server; what the client sees is decided by the login flow.
+ * @example
+ * catch (err) { if (err instanceof LoginError && err.upstreamCode === 'E005') audit.banned(email); }
+ */
+export class LoginError extends IdgateError {
+  /** The upstream's E-code, when the upstream gave one. */
+  readonly upstreamCode: UpstreamLoginCode | undefined;
+  /** Seconds before another attempt makes sense (E006). */
+  readonly retryAfter: number | undefined;
+  constructor(
+    code: IdgateErrorCode,
+    message: string,
+    options: { status: number; upstreamCode?: UpstreamLoginCode; retryAfter?: number; cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.upstreamCode = options.upstreamCode;
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+/** The request itself is wrong (bad body, bad e-mail, bad IP, cross-site form post). */
+export class RequestError extends IdgateError {
+  constructor(code: 'BAD_REQUEST' | 'FORBIDDEN_ORIGIN', message: string, options?: { status?: number; cause?: unknown }) {
+    super(code, message, { status: options?.status ?? (code === 'FORBIDDEN_ORIGIN' ? 403 : 400), cause: options?.cause });
+  }
+}

@@ -1,0 +1,173 @@
+import type { Readable } from 'node:stream';
+import { resolveConfig, type IdgateConfig, type IdgateOptions } from './config.js';
+import { clearedCookie, cookieIsSecure, readCookie } from './cookies.js';
+import { NO_STORE_HEADERS, NONE, type Decision, type Header } from './decision.js';
+import type { IdgateEvent } from './events.js';
+import type { Identity } from './identity.js';
+import { redact, silentLogger, type Logger } from './logger.js';
+import { isIdentityId } from './normalize.js';
+import { isNavigation, pathOf, type IdentityRequest } from './request.js';
+import { safeReturnTo } from './returnTo.js';
+import { createUpstreamClient, type UpstreamClient } from './upstream.js';
+import { ANONYMOUS, createVerifier, type AuthState, type Verifier } from './verifier.js';
+import { login, logout } from './flows.js';
+
+/** Options of `requireIdentity()` in every adapter. */
+export interface RequireOptions {
+  /** Extra condition on the identity; false answers 403 `{ "error": "FORBIDDEN" }`. */
+  where?: (identity: Identity) => boolean;
+}
+
+/** The parts of a request `authenticate` reads: the cookie header, or parsed cookies. */
+export type CookieSource = Pick<IdentityRequest, 'headers'> & { cookies?: Record<string, string | undefined> | undefined };
+
+/** One configured idgate: what every adapter wraps. */
+export interface Idgate {
+  readonly config: IdgateConfig;
+  readonly upstream: UpstreamClient;
+  readonly verifier: Verifier;
+  readonly logger: Logger;
+  /** Resolve the request's session cookie: synchronous on a cache hit, a promise otherwise. */
+  authenticate(req: CookieSource): AuthState | Promise<AuthState>;
+  /** True when the `protect` option covers this path (the login URL never is). */
+  protects(path: string): boolean;
+  /**
+   * Decide what happens to a request whose cookie resolved to `state`:
+   * continue, redirect to login, or reject. With `rule`, the route requires an
+   * identity; without it, the `protect` option decides.
+   */
+  decide(state: AuthState, req: IdentityRequest, rule?: RequireOptions): Decision;
+  /** The login flow: CSRF check, body validation, upstream login, cookie, redirect or JSON. */
+  login(req: IdentityRequest, body: unknown, stream?: Readable): Promise<Decision>;
+  /** The logout flow: upstream logout, cache invalidation, cookie cleared. */
+  logout(req: IdentityRequest): Promise<Decision>;
+  /** Emit an event to `onEvent` (errors in the listener are logged, never thrown). */
+  emit(event: IdgateEvent): void;
+}
+
+function compileProtect(config: IdgateConfig): (path: string) => boolean {
+  const { protect, loginUrl } = config;
+  const login = pathOf(loginUrl);
+  if (typeof protect === 'function') return (path) => path !== login && protect(path);
+  if (protect.length === 0) return () => false;
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  const patterns: RegExp[] = [];
+  for (const p of protect) {
+    if (p instanceof RegExp) patterns.push(p);
+    else if (p.endsWith('/*')) {
+      prefixes.push(p.slice(0, -1));
+      exact.add(p.slice(0, -2) || '/');
+    } else exact.add(p);
+  }
+  return (path) => {
+    if (path === login) return false;
+    if (exact.has(path)) return true;
+    for (const prefix of prefixes) if (path.startsWith(prefix)) return true;
+    for (const re of patterns) if (re.test(path)) return true;
+    return false;
+  };
+}
+
+const ERROR_FOR = { anonymous: 'UNAUTHENTICATED', expired: 'SESSION_EXPIRED', invalid: 'INVALID_IDENTITY' } as const;
+
+/**
+ * Create an idgate from options (or, with none, from `IDGATE_*` environment
+ * variables). Options are validated once, here; a bad one throws `ConfigError`.
+ * Adapters accept either options or an existing gate, so several middlewares
+ * can share one cache.
+ * @example
+ * const gate = createIdgate({ upstreamUrl: 'http://127.0.0.1:4010', apiKey: process.env.IDGATE_API_KEY });
+ * app.use(identityMiddleware(gate));
+ */
+export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
+  if (options && isIdgate(options)) return options;
+  const config = resolveConfig(options as IdgateOptions | undefined);
+  const logger = config.logger ? redactingLogger(config.logger) : silentLogger;
+  const onEvent = config.onEvent;
+  const emit = onEvent
+    ? (event: IdgateEvent) => {
+        try {
+          onEvent(event);
+        } catch (err) {
+          logger.error({ err }, 'idgate: onEvent listener threw');
+        }
+      }
+    : () => {};
+  const upstream = createUpstreamClient(config);
+  const verifier = createVerifier(config, upstream, emit, logger);
+  const protects = compileProtect(config);
+  const cookieName = config.cookieName;
+  const loginPath = pathOf(config.loginUrl);
+
+  function deny(req: IdentityRequest, status: 'anonymous' | 'expired' | 'invalid', setCookies: readonly string[]): Decision {
+    const path = pathOf(req.url);
+    if (isNavigation(req)) {
+      const returnTo = encodeURIComponent(safeReturnTo(req.url));
+      const reason = status === 'expired' ? '&reason=expired' : '';
+      const sep = config.loginUrl.includes('?') ? '&' : '?';
+      // Never redirect the login page to itself: a loop is worse than a 401.
+      if (path !== loginPath) {
+        return { kind: 'redirect', statusCode: 303, location: `${config.loginUrl}${sep}returnTo=${returnTo}${reason}`, headers: NO_STORE_HEADERS, setCookies };
+      }
+    }
+    return { kind: 'reject', statusCode: 401, body: { error: ERROR_FOR[status] }, headers: NO_STORE_HEADERS, setCookies };
+  }
+
+  const gate: Idgate = {
+    config,
+    upstream,
+    verifier,
+    logger,
+    emit,
+    protects,
+
+    authenticate(req) {
+      const raw = req.cookies?.[cookieName] ?? readCookie(req.headers.cookie, cookieName);
+      if (raw === undefined) return ANONYMOUS;
+      // Format check before any I/O: malformed values never reach the upstream.
+      if (!isIdentityId(raw)) return ANONYMOUS;
+      return verifier.lookup(raw);
+    },
+
+    decide(state, req, rule) {
+      const required = rule !== undefined || protects(pathOf(req.url));
+      switch (state.status) {
+        case 'authenticated':
+          if (rule?.where && state.identity && !rule.where(state.identity)) {
+            return { kind: 'reject', statusCode: 403, body: { error: 'FORBIDDEN' }, headers: state.headers, setCookies: NONE };
+          }
+          return state;
+        case 'anonymous':
+          return required ? deny(req, 'anonymous', NONE) : state;
+        case 'expired':
+        case 'invalid': {
+          const clear = [clearedCookie(config, cookieIsSecure(config, req))];
+          if (required) return deny(req, state.status, clear);
+          return { ...state, setCookies: clear };
+        }
+        case 'unavailable': {
+          if (!required) return state;
+          const retry: Header = ['Retry-After', String(state.retryAfter ?? config.retryAfter)];
+          return { kind: 'reject', statusCode: 503, body: { error: 'UPSTREAM_UNAVAILABLE' }, headers: [...NO_STORE_HEADERS, retry], setCookies: NONE };
+        }
+      }
+    },
+
+    login: (req, body, stream) => login(gate, req, body, stream),
+    logout: (req) => logout(gate, req),
+  };
+  Object.defineProperty(gate, IDGATE, { value: true });
+  return Object.freeze(gate);
+}
+
+const IDGATE = Symbol.for('idgate.gate');
+/** True for an object made by `createIdgate`. */
+export function isIdgate(value: unknown): value is Idgate {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[IDGATE] === true;
+}
+
+function redactingLogger(logger: Logger): Logger {
+  const wrap = (level: keyof Logger) => (obj: object, msg?: string) => logger[level](redact(obj) as object, msg);
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
+}

@@ -1,0 +1,165 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UpstreamError } from './errors.js';
+
+/** How a call to an upstream is bounded and retried. Every figure is in ms except counts and bytes. */
+export interface HttpPolicy {
+  /** Per-attempt timeout, headers and body included. */
+  timeout: number;
+  /** Deadline for the whole call, retries and waits included. */
+  totalTimeout: number;
+  /** Extra attempts after the first, on 429, 5xx, network errors and timeouts only. */
+  retries: number;
+  backoffBase: number;
+  backoffMax: number;
+  /** Longest Retry-After we wait; a longer one gives up at once and reports it. */
+  retryAfterMax: number;
+  /** Responses larger than this are refused without being read further. */
+  maxBodyBytes: number;
+}
+
+/** A parsed upstream answer. */
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** Per-call knobs of `requestJson`. */
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+  /** A response that is an answer even with a 429/5xx status (e.g. a login E006). Default: none. */
+  isAnswer?: (res: JsonResponse) => boolean;
+  /** Whether a network-level failure may be retried (login retries only refused connections). */
+  retryNetworkError?: (err: unknown) => boolean;
+  /** Whether a 429/5xx status may be retried. Default: all. */
+  retryStatus?: (status: number) => boolean;
+  /** Label used in error messages, never the URL's query (it may hold a key). */
+  label: string;
+  /** Clock for the total deadline; tests may pass a fake one. */
+  now?: () => number;
+}
+
+/**
+ * Seconds from a Retry-After header (delta-seconds or HTTP date), or
+ * undefined when absent, negative or unreadable.
+ * @example parseRetryAfter('120') // 120
+ */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  if (/^-/.test(trimmed)) return undefined;
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  const seconds = Math.ceil((at - now) / 1000);
+  return seconds >= 0 ? seconds : undefined;
+}
+
+/** Exponential backoff with equal jitter: half fixed, half random, capped. */
+export function backoffDelay(policy: Pick<HttpPolicy, 'backoffBase' | 'backoffMax'>, attempt: number): number {
+  const ceiling = Math.min(policy.backoffMax, policy.backoffBase * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+async function readCapped(res: Response, max: number, label: string): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (declared > max) {
+    await res.body?.cancel().catch(() => {});
+    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${label}: response larger than ${max} bytes`);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${label}: response larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const isAbort = (err: unknown) => err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+
+/**
+ * POST/GET JSON to an upstream within a policy: per-attempt timeout, total
+ * deadline, byte cap, retries with jittered backoff on 429/5xx/network errors
+ * honouring Retry-After. A definitive answer (any other status) is returned,
+ * never retried. Failures are `UpstreamError`s.
+ * @example
+ * const res = await requestJson(`${base}/api/v1/contact/profile`, policy, { body: { identityId }, label: 'profile' });
+ */
+export async function requestJson(url: string, policy: HttpPolicy, options: RequestOptions): Promise<JsonResponse> {
+  const now = options.now ?? Date.now;
+  const deadline = now() + policy.totalTimeout;
+  const { label } = options;
+  let lastError: UpstreamError | undefined;
+  for (let attempt = 0; attempt <= policy.retries; attempt++) {
+    const remaining = deadline - now();
+    if (remaining <= 0) break;
+    const outcome = await attemptOnce(url, policy, options, Math.min(policy.timeout, remaining));
+    if ('response' in outcome) return outcome.response;
+    lastError = outcome.error;
+    if (!outcome.retry || attempt === policy.retries) throw lastError;
+    const waitMs = outcome.retryAfter !== undefined ? outcome.retryAfter * 1000 : backoffDelay(policy, attempt);
+    if (now() + waitMs >= deadline) throw lastError;
+    await sleep(waitMs, undefined, options.signal ? { signal: options.signal } : undefined).catch(() => {});
+    if (options.signal?.aborted) throw new UpstreamError('UPSTREAM_UNAVAILABLE', `${label}: aborted by the caller`);
+  }
+  throw lastError ?? new UpstreamError('UPSTREAM_TIMEOUT', `${label}: no answer within ${policy.totalTimeout} ms`);
+}
+
+type Attempt = { response: JsonResponse } | { error: UpstreamError; retry: boolean; retryAfter?: number | undefined };
+
+async function attemptOnce(url: string, policy: HttpPolicy, options: RequestOptions, timeoutMs: number): Promise<Attempt> {
+  const { label } = options;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  let status: number;
+  let headers: Headers;
+  let text: string;
+  try {
+    const res = await (options.fetch ?? fetch)(url, {
+      method: options.method ?? 'POST',
+      headers: { accept: 'application/json', ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+      body: options.body === undefined ? null : JSON.stringify(options.body),
+      signal,
+      redirect: 'error',
+    });
+    status = res.status;
+    headers = res.headers;
+    text = await readCapped(res, policy.maxBodyBytes, label);
+  } catch (err) {
+    // An oversized body is not retried: the same upstream will likely say the same thing.
+    if (err instanceof UpstreamError) return { error: err, retry: false };
+    if (options.signal?.aborted) return { error: new UpstreamError('UPSTREAM_UNAVAILABLE', `${label}: aborted by the caller`, { cause: err }), retry: false };
+    const error = isAbort(err)
+      ? new UpstreamError('UPSTREAM_TIMEOUT', `${label}: upstream did not answer within ${timeoutMs} ms`, { cause: err })
+      : new UpstreamError('UPSTREAM_UNAVAILABLE', `${label}: upstream unreachable`, { cause: err });
+    return { error, retry: options.retryNetworkError ? options.retryNetworkError(err) : true };
+  }
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch (cause) {
+    const transient = status === 429 || status >= 500;
+    const error = new UpstreamError('UPSTREAM_BAD_RESPONSE', `${label}: upstream answered ${status} with a body that is not JSON`, { cause });
+    // An HTML error page from a proxy in front of a failing upstream is still a 5xx worth retrying.
+    return transient ? { error, retry: options.retryStatus ? options.retryStatus(status) : true } : { error, retry: false };
+  }
+  const response: JsonResponse = { status, headers, body };
+  if (!(status === 429 || status >= 500) || options.isAnswer?.(response)) return { response };
+  const retryAfter = parseRetryAfter(headers.get('retry-after'));
+  const error = new UpstreamError('UPSTREAM_UNAVAILABLE', `${label}: upstream answered ${status}`, retryAfter === undefined ? {} : { retryAfter });
+  const tooLong = retryAfter !== undefined && retryAfter * 1000 > policy.retryAfterMax;
+  return { error, retry: !tooLong && (options.retryStatus ? options.retryStatus(status) : true), retryAfter };
+}

@@ -1,0 +1,43 @@
+import { isIP } from 'node:net';
+import { RequestError } from './errors.js';
+
+// Deliberately plain: one @, a dot in the domain, no spaces. The upstream
+// canonicalizes further; we only refuse what cannot be an address.
+const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
+
+/**
+ * Trim and lowercase an e-mail; throws `RequestError('BAD_REQUEST')` for a
+ * value that is not an address.
+ * @example normalizeEmail('  Jan@Example.COM ') // 'jan@example.com'
+ */
+export function normalizeEmail(value: unknown): string {
+  if (typeof value !== 'string') throw new RequestError('BAD_REQUEST', 'email is required');
+  const email = value.trim().toLowerCase();
+  if (email.length > 254 || !EMAIL.test(email)) throw new RequestError('BAD_REQUEST', 'email is not a valid address');
+  return email;
+}
+
+/**
+ * Normalize `customerRealIp` as seed 001 does: `::1`, `0.0.0.0`, `localhost`
+ * and empty become `127.0.0.1`, `::ffff:a.b.c.d` becomes `a.b.c.d`; anything
+ * that is not an IP throws `RequestError('BAD_REQUEST')` before any call.
+ * @example normalizeIp('::ffff:10.0.0.1') // '10.0.0.1'
+ */
+export function normalizeIp(value: unknown): string {
+  if (value === undefined || value === null) return '127.0.0.1';
+  if (typeof value !== 'string') throw new RequestError('BAD_REQUEST', 'customerRealIp must be a string');
+  let ip = value.trim();
+  if (ip === '' || ip === '::1' || ip === '0.0.0.0' || ip.toLowerCase() === 'localhost') return '127.0.0.1';
+  if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped?.[1]) ip = mapped[1];
+  if (isIP(ip) === 0) throw new RequestError('BAD_REQUEST', 'customerRealIp is not a valid IP address');
+  return ip === '0.0.0.0' ? '127.0.0.1' : ip;
+}
+
+const IDENTITY_ID = /^[A-Za-z0-9]{32}$/;
+
+/** True when `value` has the upstream identityId's shape: 32 ASCII alphanumerics. */
+export function isIdentityId(value: unknown): value is string {
+  return typeof value === 'string' && value.length === 32 && IDENTITY_ID.test(value);
+}

@@ -1,0 +1,171 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  ConfigError,
+  applyHeaders,
+  createIdgate,
+  type AuthState,
+  type Decision,
+  type Idgate,
+  type IdgateOptions,
+  type EndpointSource,
+  type IdentityEndpoint,
+  type IdentityRequest,
+  type RequireOptions,
+  runEndpoint,
+  writeStream,
+} from '@idgate/core';
+import './types.js';
+
+export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';
+export { createIdgate } from '@idgate/core';
+
+const GATE = Symbol.for('idgate.express.gate');
+const STATE = Symbol.for('idgate.express.state');
+type Tagged = Request & { [GATE]?: Idgate; [STATE]?: AuthState };
+
+/** Express's request seen as core's neutral `IdentityRequest`; getters, so `req.ip` is only computed when a decision needs it. */
+class ExpressRequest implements IdentityRequest {
+  constructor(private readonly req: Request) {}
+  get method() { return this.req.method; }
+  get url() { return this.req.originalUrl; }
+  get headers() { return this.req.headers; }
+  get ip() { return this.req.ip; }
+  get protocol() { return this.req.protocol as 'http' | 'https'; }
+  get cookies() { return this.req.cookies as Record<string, string | undefined> | undefined; }
+}
+
+function apply(res: Response, decision: Decision, next: NextFunction): void {
+  applyHeaders(res, decision);
+  if (decision.kind === 'next') return next();
+  if (decision.kind === 'redirect') return res.redirect(decision.statusCode, decision.location);
+  res.status(decision.statusCode).json(decision.body);
+}
+
+function gateOf(req: Tagged, name: string): Idgate {
+  const gate = req[GATE];
+  if (!gate) throw new ConfigError(`idgate: ${name} needs app.use(identityMiddleware()) mounted before it`);
+  return gate;
+}
+
+function settle(gate: Idgate, req: Tagged, res: Response, next: NextFunction, state: AuthState): void {
+  req[STATE] = state;
+  req.identity = state.identity;
+  req.identityStatus = state.status;
+  apply(res, gate.decide(state, new ExpressRequest(req)), next);
+}
+
+/**
+ * Resolve the `identityId` cookie on every request: sets `req.identity` and
+ * `req.identityStatus`, clears an expired cookie, and enforces the `protect`
+ * option. Works with or without cookie-parser.
+ * @param options idgate options, or a gate from `createIdgate()`; omitted, everything comes from `IDGATE_*` variables.
+ * @example
+ * app.use(identityMiddleware());
+ * @example
+ * app.use(identityMiddleware({ protect: ['/account/*'], loginUrl: '/signin' }));
+ */
+export function identityMiddleware(options?: IdgateOptions | Idgate): RequestHandler {
+  const gate = createIdgate(options);
+  return function idgate(req: Tagged, res, next) {
+    req[GATE] = gate;
+    const state = gate.authenticate(req);
+    if (state instanceof Promise) state.then((s) => settle(gate, req, res, next, s), next);
+    else settle(gate, req, res, next, state);
+  };
+}
+
+/**
+ * Require a signed-in identity on a route: browser navigations are redirected
+ * (303) to the login URL with `returnTo`, API calls get 401 JSON
+ * (`UNAUTHENTICATED`, `SESSION_EXPIRED`, `INVALID_IDENTITY`), an unreachable
+ * upstream 503 with Retry-After.
+ * @param options.where extra condition on the identity; false answers 403 `FORBIDDEN`.
+ * @example
+ * app.get('/account', requireIdentity(), (req, res) => res.json(req.identity));
+ * @example
+ * app.get('/admin', requireIdentity({ where: (id) => id.attributes.role === 'admin' }), handler);
+ */
+export function requireIdentity(options: RequireOptions = {}): RequestHandler {
+  return function requireIdentity(req: Tagged, res, next) {
+    const gate = gateOf(req, 'requireIdentity()');
+    apply(res, gate.decide(req[STATE]!, new ExpressRequest(req), options), next);
+  };
+}
+
+/**
+ * POST handler that signs a customer in against the upstream: JSON or
+ * urlencoded body `{ email, password, returnTo? }` (no body parser needed).
+ * A form post is redirected to the safe `returnTo`; JSON gets `{ authenticated, identity }`.
+ * @example
+ * app.post('/login', loginHandler());
+ */
+export function loginHandler(): RequestHandler {
+  return async function loginHandler(req: Tagged, res, next) {
+    try {
+      const gate = gateOf(req, 'loginHandler()');
+      apply(res, await gate.login(new ExpressRequest(req), req.body, req), next);
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/**
+ * POST handler that signs out: upstream logout, cache invalidation, cookie
+ * cleared; a form post is redirected to `afterLogoutUrl`, JSON gets `{ loggedOut: true }`.
+ * @example
+ * app.post('/logout', logoutHandler());
+ */
+export function logoutHandler(): RequestHandler {
+  return async function logoutHandler(req: Tagged, res, next) {
+    try {
+      const gate = gateOf(req, 'logoutHandler()');
+      apply(res, await gate.logout(new ExpressRequest(req)), next);
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+function endpointHandler(name: string, endpoint: IdentityEndpoint): RequestHandler {
+  return async function identityEndpoint(req: Tagged, res, next) {
+    try {
+      const gate = gateOf(req, name);
+      const aborter = new AbortController();
+      res.on('close', () => aborter.abort());
+      const result = await runEndpoint(
+        endpoint,
+        { identity: req.identity, request: new ExpressRequest(req), body: req.body, stream: req, signal: aborter.signal },
+        { allowedOrigins: gate.config.allowedOrigins, logger: gate.logger },
+      );
+      if (result.kind === 'stream') await writeStream(res, result, aborter.signal);
+      else apply(res, result, next);
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+/**
+ * Forward the request to the chat API as the verified identity (never the
+ * body's `userId`); `stream: true` passes server-sent events through as they
+ * arrive and a client disconnect aborts the upstream call.
+ * @param forwarder from `createChatForwarder()` in `@idgate/chat`.
+ * @example
+ * app.post('/chat', requireIdentity(), chatProxy(createChatForwarder({ baseUrl, apiKey, agentId })));
+ */
+export function chatProxy(forwarder: EndpointSource): RequestHandler {
+  return endpointHandler('chatProxy()', forwarder.endpoint());
+}
+
+/**
+ * Answer `{ sessionId, expiryDate }` for a KYC session of the verified
+ * customer; the e-mail comes from the identity, never the body.
+ * @param client from `createKycClient()` in `@idgate/kyc`.
+ * @param options passed to the client's endpoint, e.g. `{ customer: (identity) => ({ ... }) }`.
+ * @example
+ * app.post('/kyc/session', requireIdentity(), kycSessionHandler(kyc, { customer: (id) => ({ customerType: 'Individual', ... }) }));
+ */
+export function kycSessionHandler<O>(client: EndpointSource<O>, options?: O): RequestHandler {
+  return endpointHandler('kycSessionHandler()', client.endpoint(options));
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// The workspace's lint: DESIGN.md's dependency rule, checked on every import,
+// plus the mistakes a reviewer would otherwise have to catch by eye.
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+const FRAMEWORKS = /^(express|koa|fastify|@koa\/|@fastify\/|fastify-plugin|cookie-parser)/;
+// What each package may import of ours (beyond itself) and whether it may import a framework.
+const RULES = {
+  core: { ours: [], framework: false },
+  express: { ours: ['core'], framework: /^express$/ },
+  koa: { ours: ['core'], framework: /^(koa|@koa\/)/ },
+  fastify: { ours: ['core'], framework: /^(fastify|fastify-plugin|@fastify\/)/ },
+  redis: { ours: ['core'], framework: false },
+  chat: { ours: ['core'], framework: false },
+  kyc: { ours: ['core'], framework: false },
+  'mock-upstream': { ours: [], framework: false },
+};
+
+function* files(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (name === 'node_modules' || name === 'dist') continue;
+    if (statSync(p).isDirectory()) yield* files(p);
+    else if (/\.(ts|mts|js|mjs)$/.test(name)) yield p;
+  }
+}
+
+const problems = [];
+for (const [pkg, rule] of Object.entries(RULES)) {
+  const src = join(root, 'packages', pkg, 'src');
+  if (!existsSync(src)) continue;
+  for (const file of files(src)) {
+    const text = readFileSync(file, 'utf8');
+    const rel = relative(root, file);
+    const isTest = /\.test\.ts$/.test(file);
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const spec = m[1] ?? m[2];
+      if (isTest) continue;
+      const ours = /^@idgate\/(.+)$/.exec(spec);
+      if (ours && ours[1] !== pkg && !rule.ours.includes(ours[1])) problems.push(`${rel}: ${pkg} must not import ${spec}`);
+      if (FRAMEWORKS.test(spec) && !(rule.framework && rule.framework.test(spec))) problems.push(`${rel}: ${pkg} must not import the framework ${spec}`);
+    }
+    if (/\b(it|test|describe)\.only\(/.test(text)) problems.push(`${rel}: focused test (.only)`);
+    if (!isTest && pkg !== 'mock-upstream' && /console\.(log|info|debug)\(/.test(text)) problems.push(`${rel}: console logging in a package (use the logger option)`);
+  }
+}
+for (const dir of ['test', 'examples']) {
+  const base = join(root, dir);
+  if (!existsSync(base)) continue;
+  for (const file of files(base)) {
+    if (/\b(it|test|describe)\.only\(/.test(readFileSync(file, 'utf8'))) problems.push(`${relative(root, file)}: focused test (.only)`);
+  }
+}
+if (problems.length) {
+  console.error(problems.join('\n'));
+  console.error(`lint: ${problems.length} problem(s)`);
+  process.exit(1);
+}
+console.log('lint: dependency rule and test hygiene OK');

@@ -1,0 +1,44 @@
+import { startMockUpstream, type MockUpstream } from '@idgate/mock-upstream';
+import type { IdgateOptions, Logger } from '@idgate/core';
+
+/** A valid demo API key (seed 001's format). */
+export const API_KEY = 'DEV_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4';
+
+/** A logger that keeps every line it is given, serialized, for secret scans. */
+export function captureLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const write = (level: string) => (obj: object, msg?: string) => {
+    lines.push(JSON.stringify({ level, ...obj, msg }));
+  };
+  return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/** idgate options pointing at a mock, with short timeouts so fault tests end fast. */
+export function optionsFor(mock: MockUpstream, extra: Partial<IdgateOptions> = {}): IdgateOptions {
+  return {
+    upstreamUrl: mock.url,
+    apiKey: API_KEY,
+    ...extra,
+    upstream: { timeout: 400, totalTimeout: 1_500, retries: 2, backoffBase: 20, backoffMax: 100, retryAfterMax: 2_000, ...extra.upstream },
+  };
+}
+
+/** Sign in straight at the mock (as if an earlier request had) and return the identityId. */
+export async function upstreamLogin(mock: MockUpstream, email = 'demo@example.com', password = 'demo-password'): Promise<string> {
+  const res = await fetch(`${mock.url}/api/v1/customer/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+    body: JSON.stringify({ email, password, customerRealIp: '127.0.0.1' }),
+  });
+  const body = (await res.json()) as { identityId?: string };
+  if (!body.identityId) throw new Error(`mock login failed: ${JSON.stringify(body)}`);
+  return body.identityId;
+}
+
+/** `Set-Cookie` values of a supertest response. */
+export function setCookies(res: { headers: Record<string, unknown> }): string[] {
+  const v = res.headers['set-cookie'];
+  return Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : [];
+}
+
+export { startMockUpstream, type MockUpstream };

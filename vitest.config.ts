@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+
+// Tests run against the TypeScript sources; the built dist is exercised by the
+// examples and the type tests.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@idgate/core': pkg('core'),
+      '@idgate/express': pkg('express'),
+      '@idgate/koa': pkg('koa'),
+      '@idgate/fastify': pkg('fastify'),
+      '@idgate/redis': pkg('redis'),
+      '@idgate/chat': pkg('chat'),
+      '@idgate/kyc': pkg('kyc'),
+      '@idgate/mock-upstream': pkg('mock-upstream'),
+    },
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
