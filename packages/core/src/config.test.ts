@@ -24,6 +24,7 @@ describe('resolveConfig', () => {
     [{ upstreamUrl: 'http://x.example', apiKey: key, cache: { ttl: -1 } }, /`cache.ttl`/],
     [{ upstreamUrl: 'http://x.example', apiKey: key, loginUrl: 'https://evil.example' }, /`loginUrl`/],
     [{ upstreamUrl: 'http://x.example', apiKey: key, bogus: 1 }, /bogus/],
+    [{ upstreamUrl: 'http://x.example', apiKey: 5 }, /`apiKey` (?!is required)/],
   ])('fails naming the field: %j', (options, message) => {
     expect(() => resolveConfig(options as never, {})).toThrow(ConfigError);
     expect(() => resolveConfig(options as never, {})).toThrow(message);

@@ -37,6 +37,9 @@ const schema = z
         secure: z.union([z.boolean(), z.literal('auto')]).default('auto'),
         sameSite: z.enum(['lax', 'strict']).default('lax'),
         maxAge: z.number().int().positive().default(86_400),
+        rolling: z.boolean().default(true),
+        renewInterval: z.number().int().positive().default(3_600),
+        absoluteLifetime: z.number().int().positive().default(2_592_000),
       })
       .strict()
       .prefault({}),
@@ -47,6 +50,7 @@ const schema = z
         negativeMax: z.number().int().positive().default(10_000),
         negativeTtl: z.number().int().nonnegative().default(10_000),
         refreshAhead: z.number().min(0).max(1).default(0.5),
+        upstreamIdle: z.number().int().positive().default(1_800_000),
         staleIfError: z.number().int().nonnegative().default(300_000),
       })
       .strict()
@@ -60,6 +64,13 @@ const schema = z
         backoffMax: z.number().int().nonnegative().default(2_000),
         retryAfterMax: z.number().int().nonnegative().default(5_000),
         maxBodyBytes: z.number().int().positive().default(1_048_576),
+      })
+      .strict()
+      .prefault({}),
+    breaker: z
+      .object({
+        threshold: z.number().int().positive().default(5),
+        cooldown: z.number().int().positive().default(5_000),
       })
       .strict()
       .prefault({}),
@@ -148,7 +159,9 @@ export function resolveConfig(options: IdgateOptions = {}, env: NodeJS.ProcessEn
     const field = issue.path.join('.') || '(options)';
     const envName = ENV_NAME[field];
     const fromEnv = envName !== undefined && !(field in ((options ?? {}) as object));
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
+    // zod 4 leaves the input out of issues; look the value up to tell "missing" from "wrong".
+    const given = issue.path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), merged);
+    if (issue.code === 'invalid_type' && given === undefined) {
       throw new ConfigError(`idgate: option \`${field}\` is required${envName ? ` (pass it or set ${envName})` : ''}`);
     }
     throw new ConfigError(`idgate: option \`${field}\`${fromEnv ? ` (from ${envName})` : ''} ${issue.message}`);

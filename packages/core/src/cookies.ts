@@ -61,8 +61,8 @@ function attributes(config: IdgateConfig, secure: boolean, maxAge: number): stri
  * The `Set-Cookie` value that stores a session: HttpOnly, SameSite, Path=/,
  * Max-Age, Secure (see `cookieIsSecure`).
  */
-export function sessionCookie(config: IdgateConfig, identityId: string, secure: boolean): string {
-  return `${config.cookieName}=${identityId}${attributes(config, secure, config.cookie.maxAge)}`;
+export function sessionCookie(config: IdgateConfig, identityId: string, secure: boolean, maxAge = Math.min(config.cookie.maxAge, config.cookie.absoluteLifetime)): string {
+  return `${config.cookieName}=${identityId}${attributes(config, secure, maxAge)}`;
 }
 
 /** The `Set-Cookie` value that clears the session cookie, with the same attributes it was set with. */

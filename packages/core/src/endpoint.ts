@@ -113,7 +113,11 @@ export async function writeStream(res: ServerResponse, result: StreamResult, sig
   try {
     for await (const chunk of result.body) {
       if (signal.aborted || res.destroyed) break;
-      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(chunk)) {
+        // Drop the losing listener: otherwise every drain wait leaves a 'close' and an 'error' listener until the end.
+        const waited = new AbortController();
+        await Promise.race([once(res, 'drain', { signal: waited.signal }), once(res, 'close', { signal: waited.signal })]).finally(() => waited.abort());
+      }
     }
   } finally {
     if (!res.destroyed) res.end();

@@ -13,7 +13,29 @@ export type IdgateErrorCode =
   | 'TOO_MANY_ATTEMPTS'
   | 'EMAIL_NOT_VERIFIED'
   | 'BAD_REQUEST'
-  | 'FORBIDDEN_ORIGIN';
+  | 'FORBIDDEN_ORIGIN'
+  // @idgate/kyc: one per row of the Azakaw GetSessionId error table (seeds 002/004).
+  | 'KYC_INVALID_REQUEST'
+  | 'KYC_INVALID_PARAMETERS'
+  | 'KYC_INVALID_CREDENTIALS'
+  | 'KYC_INVALID_CUSTOMER_DETAILS'
+  | 'KYC_CUSTOMER_TYPE_MISMATCH'
+  | 'KYC_INVALID_CUSTOMER_TYPE'
+  | 'KYC_INVALID_CLIENT_ID'
+  | 'KYC_CLIENT_NOT_PERMITTED'
+  | 'KYC_UNAUTHORIZED'
+  | 'KYC_FORBIDDEN'
+  | 'KYC_RATE_LIMITED'
+  | 'KYC_UPSTREAM_ERROR'
+  // @idgate/chat: a bad client body, a conversation not theirs, and the upstream's failures.
+  | 'CHAT_BAD_REQUEST'
+  | 'CHAT_MESSAGE_TOO_LARGE'
+  | 'CHAT_CONVERSATION_NOT_FOUND'
+  | 'CHAT_UPSTREAM_REJECTED'
+  | 'CHAT_UPSTREAM_ERROR'
+  | 'CHAT_RATE_LIMITED'
+  | 'CHAT_UPSTREAM_UNAVAILABLE'
+  | 'CHAT_UPSTREAM_TIMEOUT';
 
 /**
  * Base class of every error idgate throws: a stable `code`, the HTTP `status`

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import { resolveConfig, type IdgateConfig, type IdgateOptions } from './config.js';
-import { clearedCookie, cookieIsSecure, readCookie } from './cookies.js';
+import { clearedCookie, cookieIsSecure, readCookie, sessionCookie } from './cookies.js';
 import { NO_STORE_HEADERS, NONE, type Decision, type Header } from './decision.js';
 import type { IdgateEvent } from './events.js';
-import type { Identity } from './identity.js';
+import { rawIdentityId, type Identity } from './identity.js';
 import { redact, silentLogger, type Logger } from './logger.js';
 import { isIdentityId } from './normalize.js';
 import { isNavigation, pathOf, type IdentityRequest } from './request.js';
@@ -85,7 +85,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
   const config = resolveConfig(options as IdgateOptions | undefined);
   const logger = config.logger ? redactingLogger(config.logger) : silentLogger;
   const onEvent = config.onEvent;
-  const emit = onEvent
+  const listener = onEvent
     ? (event: IdgateEvent) => {
         try {
           onEvent(event);
@@ -93,9 +93,13 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
           logger.error({ err }, 'idgate: onEvent listener threw');
         }
       }
-    : () => {};
+    : undefined;
+  const emit = listener ?? (() => {});
   const upstream = createUpstreamClient(config);
-  const verifier = createVerifier(config, upstream, emit, logger);
+  const verifier = createVerifier(config, upstream, listener, logger);
+  const now = config.now ?? Date.now;
+  const renewMs = config.cookie.renewInterval * 1000;
+  const absoluteMs = config.cookie.absoluteLifetime * 1000;
   const protects = compileProtect(config);
   const cookieName = config.cookieName;
   const loginPath = pathOf(config.loginUrl);
@@ -112,6 +116,20 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
       }
     }
     return { kind: 'reject', statusCode: 401, body: { error: ERROR_FOR[status] }, headers: NO_STORE_HEADERS, setCookies };
+  }
+
+  // Rolling cookie: at most once per renewInterval per session (per instance),
+  // never past the absolute lifetime counted from the session's first sight.
+  function renew(state: AuthState, req: IdentityRequest): AuthState {
+    const session = state.session;
+    if (session === undefined) return state;
+    const t = now();
+    if (t - session.renewedAt < renewMs) return state;
+    const id = state.identity ? rawIdentityId(state.identity) : undefined;
+    const maxAge = Math.min(config.cookie.maxAge, Math.floor((session.since + absoluteMs - t) / 1000));
+    if (id === undefined || maxAge <= 0) return state;
+    session.renewedAt = t;
+    return { ...state, setCookies: [sessionCookie(config, id, cookieIsSecure(config, req), maxAge)] };
   }
 
   const gate: Idgate = {
@@ -137,7 +155,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
           if (rule?.where && state.identity && !rule.where(state.identity)) {
             return { kind: 'reject', statusCode: 403, body: { error: 'FORBIDDEN' }, headers: state.headers, setCookies: NONE };
           }
-          return state;
+          return config.cookie.rolling ? renew(state, req) : state;
         case 'anonymous':
           return required ? deny(req, 'anonymous', NONE) : state;
         case 'expired':

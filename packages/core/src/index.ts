@@ -15,3 +15,6 @@ export { redact, silentLogger, type Logger } from './logger.js';
 export { bodyKind, readBody, formFields, MAX_FORM_BYTES } from './body.js';
 export type { IdgateEvent, IdgateEventType } from './events.js';
 export { runEndpoint, writeStream, type EndpointInput, type EndpointResult, type EndpointSource, type IdentityEndpoint, type StreamResult, type RunEndpointOptions } from './endpoint.js';
+export { createBreaker, type Breaker, type BreakerOptions, type BreakerState } from './breaker.js';
+export { createMetrics, type Metrics } from './metrics.js';
+export type { StoreLookup, StoreEvent } from './store.js';

@@ -8,7 +8,19 @@ export interface StoredIdentity {
   attributes: Record<string, unknown>;
   /** Epoch ms of the last upstream verification. */
   verifiedAt: number;
+  /** Epoch ms the session was first seen (bounds the cookie's absolute lifetime). */
+  since: number;
 }
+
+/** What a store knows about a key. */
+export type StoreLookup = { kind: 'hit'; value: StoredIdentity } | { kind: 'invalidated' } | { kind: 'miss' };
+
+/** What a store tells its subscribers. */
+export type StoreEvent =
+  /** Another instance ended this session. */
+  | { type: 'invalidate'; key: string }
+  /** Messages may have been lost (reconnect): drop what you cached. */
+  | { type: 'resync' };
 
 /**
  * A cache shared between instances (Redis in `@idgate/redis`). Keys are the
@@ -16,14 +28,13 @@ export interface StoredIdentity {
  * as a miss and carries on with the upstream.
  */
 export interface CacheStore {
-  get(key: string): Promise<StoredIdentity | undefined>;
+  /** The entry, or that the session was invalidated (a tombstone), in one round trip. */
+  lookup(key: string): Promise<StoreLookup>;
   set(key: string, value: StoredIdentity, ttlMs: number): Promise<void>;
-  /** Remove the entry and remember (until `ttlMs`) that the session ended. */
+  /** Remove the entry, leave a tombstone for `ttlMs`, and tell the other instances. */
   invalidate(key: string, ttlMs: number): Promise<void>;
-  /** True when `invalidate` ran for the key within its ttl. */
-  isInvalidated(key: string): Promise<boolean>;
-  /** Called with a key when another instance invalidated it. */
-  subscribe?(listener: (key: string) => void): void | (() => void);
+  /** Listen for other instances' invalidations and for resyncs. */
+  subscribe?(listener: (event: StoreEvent) => void): void;
   close?(): Promise<void>;
 }
 

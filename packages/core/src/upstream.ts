@@ -3,6 +3,7 @@ import type { IdgateConfig } from './config.js';
 import { LoginError, UpstreamError, type UpstreamLoginCode } from './errors.js';
 import { requestJson, parseRetryAfter, type JsonResponse } from './http.js';
 import { isIdentityId, normalizeEmail, normalizeIp } from './normalize.js';
+import { createBreaker, type BreakerState } from './breaker.js';
 
 /** The upstream profile of a verified session. */
 export interface Profile {
@@ -26,6 +27,8 @@ export interface UpstreamClient {
   profile(identityId: string, signal?: AbortSignal): Promise<ProfileResult>;
   /** End a session upstream; an upstream without a logout route (404) is tolerated. */
   logout(identityId: string): Promise<void>;
+  /** The circuit breaker's state: `open` means calls fail fast. */
+  circuit(): BreakerState;
 }
 
 const profileOk = z.object({
@@ -91,6 +94,9 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
   const loginUrl = urlFor(config.paths.login);
   const profileUrl = urlFor(config.paths.profile);
   const logoutUrl = urlFor(config.paths.logout);
+  // One breaker for the whole upstream: when profile calls time out, logins would too.
+  const breaker = createBreaker(config.breaker, config.now);
+  const call: typeof requestJson = (url, policy, options) => breaker.run(() => requestJson(url, policy, options));
 
   const unexpected = (label: string, res: JsonResponse): UpstreamError =>
     res.status === 401 || res.status === 403
@@ -98,13 +104,14 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
       : bad(label, res.status);
 
   return {
+    circuit: breaker.state,
     async login(input, signal) {
       const email = normalizeEmail(input.email);
       if (typeof input.password !== 'string' || input.password.length === 0 || input.password.length > 1024) {
         throw loginErrorFor('E004');
       }
       const customerRealIp = normalizeIp(input.customerRealIp);
-      const res = await requestJson(loginUrl, config.upstream, {
+      const res = await call(loginUrl, config.upstream, {
         ...common,
         label: 'login',
         body: { email, password: input.password, customerRealIp },
@@ -129,7 +136,7 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
     },
 
     async profile(identityId, signal) {
-      const res = await requestJson(profileUrl, config.upstream, {
+      const res = await call(profileUrl, config.upstream, {
         ...common,
         label: 'profile',
         body: { apiKey: config.apiKey, identityId },
@@ -147,7 +154,7 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
     },
 
     async logout(identityId) {
-      const res = await requestJson(logoutUrl, config.upstream, {
+      const res = await call(logoutUrl, config.upstream, {
         ...common,
         label: 'logout',
         body: { apiKey: config.apiKey, identityId },

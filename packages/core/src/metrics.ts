@@ -1,0 +1,50 @@
+import type { IdgateEvent, IdgateEventType } from './events.js';
+
+const BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+/** A small in-process metrics sink for idgate events. */
+export interface Metrics {
+  /** Pass as the `onEvent` option (or call from your own listener). */
+  onEvent(event: IdgateEvent): void;
+  /** Counts per event type. */
+  counters(): Readonly<Record<IdgateEventType, number>>;
+  /** Upstream verification latency: cumulative bucket counts, sum and count. */
+  latency(): { buckets: ReadonlyArray<readonly [le: number, count: number]>; sum: number; count: number };
+  /** Prometheus text exposition format. */
+  prometheus(prefix?: string): string;
+}
+
+/**
+ * Counters per event and a latency histogram of upstream verifications, readable
+ * as an object or exported as Prometheus text.
+ * @example
+ * const metrics = createMetrics();
+ * app.use(identityMiddleware({ onEvent: metrics.onEvent }));
+ * app.get('/metrics', (_req, res) => res.type('text/plain').send(metrics.prometheus()));
+ */
+export function createMetrics(): Metrics {
+  const counts: Record<string, number> = {};
+  const buckets = new Array<number>(BUCKETS_MS.length).fill(0);
+  let sum = 0;
+  let count = 0;
+  return {
+    onEvent(event) {
+      counts[event.type] = (counts[event.type] ?? 0) + 1;
+      if (event.type === 'verified' || event.type === 'refreshed') {
+        sum += event.ms;
+        count++;
+        for (let i = 0; i < BUCKETS_MS.length; i++) if (event.ms <= BUCKETS_MS[i]!) buckets[i]!++;
+      }
+    },
+    counters: () => ({ ...counts }) as Record<IdgateEventType, number>,
+    latency: () => ({ buckets: BUCKETS_MS.map((le, i) => [le, buckets[i]!] as const), sum, count }),
+    prometheus(prefix = 'idgate') {
+      const lines = [`# HELP ${prefix}_events_total idgate events by type`, `# TYPE ${prefix}_events_total counter`];
+      for (const [type, n] of Object.entries(counts)) lines.push(`${prefix}_events_total{type="${type}"} ${n}`);
+      lines.push(`# HELP ${prefix}_upstream_verify_ms upstream verification latency`, `# TYPE ${prefix}_upstream_verify_ms histogram`);
+      BUCKETS_MS.forEach((le, i) => lines.push(`${prefix}_upstream_verify_ms_bucket{le="${le}"} ${buckets[i]}`));
+      lines.push(`${prefix}_upstream_verify_ms_bucket{le="+Inf"} ${count}`, `${prefix}_upstream_verify_ms_sum ${sum}`, `${prefix}_upstream_verify_ms_count ${count}`);
+      return lines.join('\n') + '\n';
+    },
+  };
+}
