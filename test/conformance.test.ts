@@ -4,17 +4,35 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { adapters } from './adapters/index.js';
 import { API_KEY, captureLogger, optionsFor, setCookies, startMockUpstream, upstreamLogin, type MockUpstream } from './harness.js';
-import type { RunningApp } from './adapters/types.js';
+import type { AppOptions, RunningApp } from './adapters/types.js';
+import type { EndpointSource, IdentityEndpoint } from '@idgate/core';
 
 const HTML = 'text/html,application/xhtml+xml';
 const PASSWORD = 'demo-password';
+
+// Stand-ins for @idgate/chat and @idgate/kyc: they answer with what the
+// adapter handed them, so the cases below see exactly what crossed the adapter.
+const echoEndpoint = (options?: unknown): IdentityEndpoint => ({
+  async handle({ identity, body, request }) {
+    if (body.stream === true) {
+      async function* events() {
+        yield 'data: one\n\n';
+        yield 'data: two\n\n';
+      }
+      return { kind: 'stream', statusCode: 200, headers: [['Content-Type', 'text/event-stream']], body: events() };
+    }
+    return { kind: 'respond', statusCode: 200, body: { userId: identity.id, body, method: request.method, options: options ?? null }, headers: [], setCookies: [] };
+  },
+});
+const chatStub: EndpointSource = { endpoint: () => echoEndpoint() };
+const kycStub: EndpointSource<{ formId: string }> = { endpoint: (options) => echoEndpoint(options) };
 
 describe.each(adapters)('$name adapter', (adapter) => {
   let mock: MockUpstream;
   let app: RunningApp;
   const logger = captureLogger();
   const apps: RunningApp[] = [];
-  const start = async (extra: Parameters<typeof optionsFor>[1] = {}, more: { trustProxy?: boolean; cookieParser?: boolean } = {}) => {
+  const start = async (extra: Parameters<typeof optionsFor>[1] = {}, more: Omit<AppOptions, 'idgate'> = {}) => {
     const a = await adapter.start({ idgate: optionsFor(mock, { logger, ...extra }), ...more });
     apps.push(a);
     return a;
@@ -269,6 +287,102 @@ describe.each(adapters)('$name adapter', (adapter) => {
       const res = await request(app.url).get('/api/me').set('Cookie', `identityId=${id}`).expect(503);
       expect(setCookies(res)).toEqual([]);
       await request(app.url).get('/api/me').set('Cookie', `identityId=${id}`).expect(200);
+    });
+  });
+
+  describe('edges every adapter must share', () => {
+    it('HEAD is answered like GET: navigation redirect, API 401, private headers when signed in', async () => {
+      const nav = await request(app.url).head('/account').set('Accept', HTML).expect(303);
+      expect(nav.headers.location).toBe('/login?returnTo=%2Faccount');
+      expect(nav.headers['cache-control']).toBe('no-store');
+      await request(app.url).head('/api/me').set('Accept', 'application/json').expect(401);
+      const id = await upstreamLogin(mock);
+      const ok = await request(app.url).head('/api/me').set('Cookie', `identityId=${id}`).expect(200);
+      expect(ok.headers['cache-control']).toBe('private, no-store');
+      expect(ok.headers.vary).toMatch(/\bCookie\b/);
+    });
+    it('requireIdentity() where protect already decided: one answer, one Set-Cookie, headers not doubled', async () => {
+      const id = await upstreamLogin(mock);
+      const ok = await request(app.url).get('/members/required').set('Cookie', `identityId=${id}`).expect(200);
+      expect(ok.headers['cache-control']).toBe('private, no-store');
+      expect(String(ok.headers.vary).split(',').filter((v) => v.trim() === 'Cookie')).toHaveLength(1);
+      const old = await upstreamLogin(mock);
+      mock.expire({ identityId: old });
+      const expired = await request(app.url).get('/members/required').set('Cookie', `identityId=${old}`).expect(401);
+      expect(expired.body).toEqual({ error: 'SESSION_EXPIRED' });
+      expect(setCookies(expired)).toEqual(['identityId=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax']);
+      const nav = await request(app.url).get('/members/required').set('Accept', HTML).expect(303);
+      expect(nav.headers.location).toBe('/login?returnTo=%2Fmembers%2Frequired');
+    });
+    it("a cookie the app sets itself survives beside the one idgate clears, with or without the framework's cookie parser", async () => {
+      for (const target of [app, await start({}, { cookieParser: true })]) {
+        const id = await upstreamLogin(mock);
+        mock.expire({ identityId: id });
+        const res = await request(target.url).get('/theme').set('Cookie', `identityId=${id}`).expect(200);
+        expect(res.body).toEqual({ status: 'expired' });
+        const cookies = setCookies(res);
+        expect(cookies).toHaveLength(2);
+        expect(cookies).toContain('identityId=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax');
+        expect(cookies.filter((c) => /^theme=dark(;|$)/.test(c))).toHaveLength(1);
+      }
+    });
+    it("a protect function that throws goes to the framework's error path, on a cold cookie too", async () => {
+      const boom = await start({ protect: (path) => { if (path === '/public') throw new Error('protect failed'); return false; } });
+      await request(boom.url).get('/public').expect(500);
+      const id = await upstreamLogin(mock);
+      await request(boom.url).get('/public').set('Cookie', `identityId=${id}`).expect(500);
+      await request(boom.url).get('/public').set('Cookie', `identityId=${id}`).expect(500);
+      await request(boom.url).get('/api/me').set('Cookie', `identityId=${id}`).expect(200);
+    });
+    it('login over an expired cookie answers exactly one identityId cookie: the new session', async () => {
+      const old = await upstreamLogin(mock);
+      mock.expire({ identityId: old });
+      const res = await request(app.url).post('/login').set('Cookie', `identityId=${old}`).send({ email: 'demo@example.com', password: PASSWORD }).expect(200);
+      const ours = setCookies(res).filter((c) => c.startsWith('identityId='));
+      expect(ours).toHaveLength(1);
+      expect(ours[0]).toMatch(/^identityId=[A-Za-z0-9]{32}; Path=\/; Max-Age=86400; HttpOnly; SameSite=Lax$/);
+      expect(ours[0]).not.toContain(old);
+    });
+    it('a form login over an expired cookie redirects with only the new session cookie', async () => {
+      const old = await upstreamLogin(mock);
+      mock.expire({ identityId: old });
+      const res = await request(app.url).post('/login').type('form').set('Cookie', `identityId=${old}`).send({ email: 'demo@example.com', password: PASSWORD, returnTo: '/account' }).expect(303);
+      expect(res.headers.location).toBe('/account');
+      expect(setCookies(res)).toHaveLength(1);
+      expect(setCookies(res)[0]).toMatch(/^identityId=[A-Za-z0-9]{32};/);
+    });
+  });
+
+  describe('identity endpoints (chatProxy, kycSessionHandler)', () => {
+    let endpoints: RunningApp;
+    beforeAll(async () => {
+      endpoints = await start({}, { chat: chatStub, kyc: { client: kycStub, options: { formId: 'form-1' } } });
+    });
+    it('answer only a signed-in identity, and only it: never a userId from the body', async () => {
+      await request(endpoints.url).post('/chat').send({ message: 'hi' }).expect(401);
+      const id = await upstreamLogin(mock);
+      const res = await request(endpoints.url).post('/chat').set('Cookie', `identityId=${id}`).send({ message: 'hi', userId: 'someone-else' }).expect(200);
+      expect(res.body).toEqual({ userId: 'c_demo', body: { message: 'hi', userId: 'someone-else' }, method: 'POST', options: null });
+      expect(res.headers['cache-control']).toBe('private, no-store');
+    });
+    it('kycSessionHandler passes its options to the client', async () => {
+      const id = await upstreamLogin(mock);
+      const res = await request(endpoints.url).post('/kyc/session').set('Cookie', `identityId=${id}`).send({}).expect(200);
+      expect(res.body).toMatchObject({ userId: 'c_demo', options: { formId: 'form-1' } });
+    });
+    it('refuse cross-site and non-JSON posts', async () => {
+      const id = await upstreamLogin(mock);
+      const cross = await request(endpoints.url).post('/chat').set('Origin', 'https://evil.example').set('Cookie', `identityId=${id}`).send({ message: 'hi' }).expect(403);
+      expect(cross.body.error).toBe('FORBIDDEN_ORIGIN');
+      await request(endpoints.url).post('/chat').set('Cookie', `identityId=${id}`).set('Content-Type', 'text/plain').send('{"message":"hi"}').expect(415);
+      await request(endpoints.url).post('/chat').set('Cookie', `identityId=${id}`).type('form').send({ message: 'hi' }).expect(415);
+    });
+    it('stream server-sent events through, with the identity headers', async () => {
+      const id = await upstreamLogin(mock);
+      const res = await request(endpoints.url).post('/chat').set('Cookie', `identityId=${id}`).send({ stream: true }).expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+      expect(res.headers.vary).toMatch(/\bCookie\b/);
+      expect(res.text).toBe('data: one\n\ndata: two\n\n');
     });
   });
 

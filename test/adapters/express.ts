@@ -16,6 +16,8 @@ export const expressAdapter: AdapterUnderTest = {
     app.get('/api/me', requireIdentity(), (req, res) => res.json({ identity: req.identity }));
     app.get('/admin', requireIdentity({ where: (id) => id.attributes.plan === 'enterprise' }), (req, res) => res.json({ ok: true }));
     app.get('/members/area', (req, res) => res.json({ identity: req.identity }));
+    app.get('/members/required', requireIdentity(), (req, res) => res.json({ identity: req.identity }));
+    app.get('/theme', (req, res) => res.cookie('theme', 'dark').json({ status: req.identityStatus }));
     app.get('/login', (_req, res) => res.type('html').send('<form method="post" action="/login"></form>'));
     app.post('/login', loginHandler());
     app.post('/logout', logoutHandler());

@@ -1,5 +1,7 @@
 import { expressAdapter } from './express.js';
+import { fastifyAdapter } from './fastify.js';
+import { koaAdapter } from './koa.js';
 import type { AdapterUnderTest } from './types.js';
 
 /** Every adapter the conformance suite runs against. */
-export const adapters: AdapterUnderTest[] = [expressAdapter];
+export const adapters: AdapterUnderTest[] = [expressAdapter, koaAdapter, fastifyAdapter];

@@ -26,6 +26,8 @@ export interface RunningApp {
  * - GET  /api/me            -> requireIdentity(), 200 { identity }
  * - GET  /admin             -> requireIdentity({ where: plan === 'enterprise' })
  * - GET  /members/area      -> public route covered by the `protect: ['/members/*']` option
+ * - GET  /members/required  -> requireIdentity() on a path the `protect` option already covers
+ * - GET  /theme             -> public; sets its own cookie `theme=dark` with the framework's usual API, 200 { status }
  * - GET  /login             -> 200 text/html (public)
  * - POST /login, POST /logout -> loginHandler(), logoutHandler()
  * - POST /chat, POST /kyc/session -> requireIdentity() + chatProxy() / kycSessionHandler(), when given

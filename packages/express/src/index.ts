@@ -69,7 +69,8 @@ export function identityMiddleware(options?: IdgateOptions | Idgate): RequestHan
   return function idgate(req: Tagged, res, next) {
     req[GATE] = gate;
     const state = gate.authenticate(req);
-    if (state instanceof Promise) state.then((s) => settle(gate, req, res, next, s), next);
+    // .catch: a throw in settle (a user's `protect` function) must reach next(err), not become an unhandled rejection.
+    if (state instanceof Promise) state.then((s) => settle(gate, req, res, next, s)).catch(next);
     else settle(gate, req, res, next, state);
   };
 }

@@ -49,8 +49,20 @@ ${error ? `<p class="note error" id="error" role="alert">${escape(error)}</p>` :
   );
 }
 
-/** The signed-in page: the verified identity and a logout button. */
-export function accountPage(identity: { id: string; email: string; name?: string; attributes: Record<string, unknown> }): string {
+// The browser sends no e-mail: the server takes it from the verified session.
+const KYC_BUTTON = `<p><button type="button" id="kyc">Verify my identity</button> <output id="kyc-result"></output></p>
+<script>
+  document.getElementById('kyc').addEventListener('click', async () => {
+    const out = document.getElementById('kyc-result');
+    out.textContent = 'Starting…';
+    const res = await fetch('/kyc/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const body = await res.json().catch(() => ({}));
+    out.textContent = res.ok ? 'KYC session ' + body.sessionId + ' (until ' + body.expiryDate + ')' : 'Could not start: ' + (body.message || res.status);
+  });
+</script>`;
+
+/** The signed-in page: the verified identity, a logout button and, with `kyc`, a "Verify my identity" button posting to /kyc/session. */
+export function accountPage(identity: { id: string; email: string; name?: string; attributes: Record<string, unknown> }, options: { kyc?: boolean } = {}): string {
   const rows = Object.entries(identity.attributes)
     .map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(typeof v === 'string' ? v : JSON.stringify(v))}</dd>`)
     .join('');
@@ -59,6 +71,7 @@ export function accountPage(identity: { id: string; email: string; name?: string
     `<h1>Account</h1>
 <dl id="identity"><dt>Name</dt><dd id="name">${escape(identity.name ?? '')}</dd><dt>E-mail</dt><dd id="email">${escape(identity.email)}</dd>
 <dt>Contact id</dt><dd>${escape(identity.id)}</dd>${rows}</dl>
+${options.kyc ? KYC_BUTTON : ''}
 <form method="post" action="/logout"><button type="submit" id="logout">Sign out</button></form>
 <p><a href="/api/me">/api/me</a> (JSON) · <a href="/">Home</a></p>`,
   );

@@ -1,0 +1,169 @@
+import { errorCodes, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type RouteHandlerMethod } from 'fastify';
+import fp from 'fastify-plugin';
+import { ConfigError, MAX_FORM_BYTES, applyHeaders, createIdgate, runEndpoint, writeStream } from '@idgate/core';
+import type { AuthState, Decision, EndpointSource, HeaderTarget, Idgate, IdgateOptions, IdentityEndpoint, RequireOptions } from '@idgate/core';
+import type { IdgateDecorator, RequireIdentityHook } from './types.js';
+
+export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';
+export type { IdgateDecorator, RequireIdentityHook } from './types.js';
+export { createIdgate } from '@idgate/core';
+
+const STATE = Symbol('idgate.state');
+const FORM_ROUTE = Symbol('idgate.formRoute');
+const FORM = 'application/x-www-form-urlencoded';
+const FORM_HANDLERS = new WeakSet<object>(); // login/logout: the only routes the plugin's form parser answers
+type Tagged = FastifyRequest & { [STATE]: AuthState | null };
+
+/** Core's header target over `reply`, not `reply.raw`: Fastify writes its own headers at send time, so raw ones set early would be overwritten. */
+class ReplyHeaders implements HeaderTarget {
+  constructor(private readonly reply: FastifyReply) {}
+  getHeader(name: string) { return this.reply.getHeader(name); }
+  setHeader(name: string, value: number | string | readonly string[]) { return this.reply.removeHeader(name).header(name, value); }
+}
+
+/** Apply a decision to the reply; true when the request may continue. */
+function apply(reply: FastifyReply, decision: Decision): boolean {
+  if (decision.headers.length !== 0 || decision.setCookies.length !== 0) applyHeaders(new ReplyHeaders(reply), decision);
+  if (decision.kind === 'next') return true;
+  if (decision.kind === 'redirect') reply.redirect(decision.location, decision.statusCode);
+  else reply.code(decision.statusCode).send(decision.body);
+  return false;
+}
+
+function settle(gate: Idgate, request: FastifyRequest, reply: FastifyReply, state: AuthState, next: (err?: Error) => void): void {
+  (request as Tagged)[STATE] = state;
+  request.identity = state.identity;
+  request.identityStatus = state.status;
+  if (apply(reply, gate.decide(state, request))) next();
+}
+
+function gateOf(request: FastifyRequest, name: string): Idgate {
+  const gate = (request.server.idgate as IdgateDecorator | undefined)?.gate;
+  if (!gate) throw new ConfigError(`idgate: ${name} needs the plugin registered first: await app.register(idgate)`);
+  return gate;
+}
+
+/**
+ * A hook requiring a signed-in identity (navigations: 303 to login; API calls:
+ * 401 JSON; upstream down: 503). Also `app.requireIdentity`, and what route
+ * config `{ identity: 'required' | { where } }` installs.
+ * @param options.where extra condition on the identity; false answers 403 `FORBIDDEN`.
+ * @example
+ * app.get('/api/me', { preHandler: app.requireIdentity() }, async (request) => request.identity);
+ */
+export function requireIdentity(options: RequireOptions = {}): RequireIdentityHook {
+  return function requireIdentity(request, reply, done) {
+    if (apply(reply, gateOf(request, 'requireIdentity()').decide((request as Tagged)[STATE]!, request, options))) done();
+  };
+}
+
+function formHandler(name: string, run: (gate: Idgate, request: FastifyRequest) => Promise<Decision>): RouteHandlerMethod {
+  const handler: RouteHandlerMethod = async function formHandler(request, reply) {
+    apply(reply, await run(gateOf(request, name), request));
+    return reply;
+  };
+  FORM_HANDLERS.add(handler);
+  return handler;
+}
+
+/**
+ * POST handler that signs in: JSON or urlencoded `{ email, password, returnTo? }`
+ * (no @fastify/formbody needed); a form is redirected to `returnTo`, JSON gets the identity.
+ * @example
+ * app.post('/login', loginHandler());   // or app.idgate.loginHandler()
+ */
+export function loginHandler(): RouteHandlerMethod {
+  return formHandler('loginHandler()', (gate, request) => gate.login(request, request.body));
+}
+
+/**
+ * POST handler that signs out: upstream logout, cache invalidated, cookie cleared.
+ * @example
+ * app.post('/logout', logoutHandler());   // or app.idgate.logoutHandler()
+ */
+export function logoutHandler(): RouteHandlerMethod {
+  return formHandler('logoutHandler()', (gate, request) => gate.logout(request));
+}
+
+function endpointHandler(name: string, endpoint: IdentityEndpoint): RouteHandlerMethod {
+  return async function identityEndpoint(request, reply) {
+    const gate = gateOf(request, name);
+    const aborter = new AbortController();
+    reply.raw.on('close', () => aborter.abort());
+    const input = { identity: request.identity, request, body: request.body, signal: aborter.signal };
+    const result = await runEndpoint(endpoint, input, { allowedOrigins: gate.config.allowedOrigins, logger: gate.logger });
+    if (result.kind !== 'stream') return apply(reply, result), reply;
+    // Streaming bypasses Fastify's reply: carry the headers set so far (Cache-Control, Vary) onto the raw response.
+    reply.hijack();
+    for (const [header, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(header, value);
+    await writeStream(reply.raw, result, aborter.signal);
+    return reply;
+  };
+}
+
+/**
+ * Forward to the chat API as the verified identity; `stream: true` passes SSE through.
+ * @param forwarder from `createChatForwarder()` in `@idgate/chat`.
+ * @example
+ * app.post('/chat', { config: { identity: 'required' } }, chatProxy(createChatForwarder({ baseUrl, apiKey, agentId })));
+ */
+export function chatProxy(forwarder: EndpointSource): RouteHandlerMethod {
+  return endpointHandler('chatProxy()', forwarder.endpoint());
+}
+
+/**
+ * Answer a KYC session `{ sessionId, expiryDate }` for the verified identity.
+ * @param client from `createKycClient()` in `@idgate/kyc`; `options` go to its endpoint.
+ * @example
+ * app.post('/kyc/session', { config: { identity: 'required' } }, kycSessionHandler(kyc, { customer: (id) => ({ ... }) }));
+ */
+export function kycSessionHandler<O>(client: EndpointSource<O>, options?: O): RouteHandlerMethod {
+  return endpointHandler('kycSessionHandler()', client.endpoint(options));
+}
+
+// Async, so a bad option rejects `app.register()` (a callback plugin that throws would hang avvio).
+const plugin: FastifyPluginAsync<IdgateOptions | Idgate> = async (app, options) => {
+  const gate = createIdgate(options);
+  app.decorateRequest('identity', null);
+  app.decorateRequest('identityStatus', 'anonymous');
+  app.decorateRequest(STATE, null);
+  app.decorate('idgate', { gate, loginHandler, logoutHandler, chatProxy, kycSessionHandler } satisfies IdgateDecorator);
+  app.decorate('requireIdentity', requireIdentity);
+
+  // Callback style: a cache hit settles synchronously, without a promise or closure.
+  app.addHook('onRequest', function authenticate(request, reply, next) {
+    const state = gate.authenticate(request);
+    // .catch: a throw inside settle (a user's `protect` function) must reach Fastify's error path, not hang the request.
+    if (state instanceof Promise) state.then((s) => settle(gate, request, reply, s, next)).catch(next);
+    else settle(gate, request, reply, state, next);
+  });
+
+  app.addHook('onRoute', (route) => {
+    const rule: unknown = route.config?.identity;
+    if (rule !== undefined) {
+      if (rule !== 'required' && (typeof rule !== 'object' || rule === null)) throw new ConfigError(`idgate: route ${route.url}: config.identity must be 'required' or { where }`);
+      route.onRequest = [requireIdentity(rule === 'required' ? {} : rule), ...[route.onRequest ?? []].flat()];
+    }
+    if (FORM_HANDLERS.has(route.handler)) route.config = Object.assign({ ...route.config }, { [FORM_ROUTE]: true });
+  });
+  // Fastify parses no forms, but login/logout forms post them. Only when the app has no parser of
+  // its own, and only for idgate's handlers: other routes keep Fastify's 415, as without the plugin.
+  if (!app.hasContentTypeParser(FORM)) {
+    app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (request, body, parsed) => {
+      if ((request.routeOptions.config as { [FORM_ROUTE]?: true })[FORM_ROUTE]) parsed(null, body);
+      else parsed(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(FORM), undefined);
+    });
+  }
+};
+
+/**
+ * The idgate plugin: sets `request.identity` / `request.identityStatus` on every request, clears an
+ * expired cookie, enforces `protect` and route config `{ identity: 'required' }`, and decorates
+ * `app.requireIdentity()` and `app.idgate`. Works with or without @fastify/cookie.
+ * @param options idgate options, or a gate from `createIdgate()`; omitted, everything comes from `IDGATE_*` variables.
+ * @example
+ * await app.register(idgate, { protect: ['/account/*'] });
+ * app.get('/account', { config: { identity: 'required' } }, (request) => request.identity);
+ */
+export const idgate = fp(plugin, { fastify: '5.x', name: '@idgate/fastify' });
+export default idgate;

@@ -1,0 +1,147 @@
+import type { Context, Middleware, Next } from 'koa';
+import { ConfigError, applyHeaders, createIdgate, runEndpoint, writeStream } from '@idgate/core';
+import type { AuthState, Decision, EndpointSource, Idgate, IdgateOptions, IdentityEndpoint, IdentityRequest, RequireOptions } from '@idgate/core';
+import './types.js';
+
+export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';
+export { createIdgate } from '@idgate/core';
+
+const GATE = Symbol.for('idgate.koa.gate');
+const STATE = Symbol.for('idgate.koa.state');
+type Tagged = Context & { [GATE]?: Idgate; [STATE]?: AuthState };
+
+/** Koa's context seen as core's neutral `IdentityRequest`; getters, so `ctx.ip` (which honours `app.proxy`) is only computed when a decision needs it. */
+class KoaRequest implements IdentityRequest {
+  constructor(private readonly ctx: Context) {}
+  get method() { return this.ctx.method; }
+  get url() { return this.ctx.originalUrl; }
+  get headers() { return this.ctx.req.headers; }
+  get ip() { return this.ctx.ip; }
+  get protocol() { return this.ctx.protocol as 'http' | 'https'; }
+}
+
+function apply(ctx: Context, decision: Decision, next: Next): Promise<unknown> | undefined {
+  applyHeaders(ctx.res, decision);
+  if (decision.kind === 'next') return next();
+  ctx.status = decision.statusCode;
+  if (decision.kind === 'redirect') ctx.redirect(decision.location);
+  else ctx.body = decision.body;
+  return undefined;
+}
+
+function gateOf(ctx: Tagged, name: string): Idgate {
+  const gate = ctx[GATE];
+  if (!gate) throw new ConfigError(`idgate: ${name} needs app.use(identityMiddleware()) mounted before it`);
+  return gate;
+}
+
+/** A body a Koa body parser already read, if one is mounted. */
+const parsedBody = (ctx: Context): unknown => (ctx.request as { body?: unknown }).body;
+
+function settle(gate: Idgate, ctx: Tagged, next: Next, state: AuthState): Promise<unknown> | undefined {
+  ctx[STATE] = state;
+  ctx.state.identity = ctx.identity = state.identity;
+  ctx.state.identityStatus = ctx.identityStatus = state.status;
+  return apply(ctx, gate.decide(state, new KoaRequest(ctx)), next);
+}
+
+/**
+ * Resolve the `identityId` cookie on every request: sets `ctx.state.identity`
+ * and `ctx.state.identityStatus` (also `ctx.identity`, `ctx.identityStatus`),
+ * clears an expired cookie, and enforces the `protect` option.
+ * @param options idgate options, or a gate from `createIdgate()`; omitted, everything comes from `IDGATE_*` variables.
+ * @example
+ * app.use(identityMiddleware());
+ * @example
+ * app.use(identityMiddleware({ protect: ['/account/*'], loginUrl: '/signin' }));
+ */
+export function identityMiddleware(options?: IdgateOptions | Idgate): Middleware {
+  const gate = createIdgate(options);
+  return function idgate(ctx: Tagged, next) {
+    ctx[GATE] = gate;
+    const state = gate.authenticate(ctx.req);
+    // A cache hit settles synchronously: no await, no extra promise.
+    if (state instanceof Promise) return state.then((s) => settle(gate, ctx, next, s));
+    return settle(gate, ctx, next, state);
+  };
+}
+
+/**
+ * Require a signed-in identity on a route: browser navigations are redirected
+ * (303) to the login URL with `returnTo`, API calls get 401 JSON
+ * (`UNAUTHENTICATED`, `SESSION_EXPIRED`, `INVALID_IDENTITY`), an unreachable
+ * upstream 503 with Retry-After.
+ * @param options.where extra condition on the identity; false answers 403 `FORBIDDEN`.
+ * @example
+ * router.get('/account', requireIdentity(), (ctx) => { ctx.body = ctx.state.identity; });
+ * @example
+ * router.get('/admin', requireIdentity({ where: (id) => id.attributes.role === 'admin' }), handler);
+ */
+export function requireIdentity(options: RequireOptions = {}): Middleware {
+  return function requireIdentity(ctx: Tagged, next) {
+    return apply(ctx, gateOf(ctx, 'requireIdentity()').decide(ctx[STATE]!, new KoaRequest(ctx), options), next);
+  };
+}
+
+/**
+ * POST handler that signs a customer in against the upstream: JSON or
+ * urlencoded body `{ email, password, returnTo? }` (no body parser needed).
+ * A form post is redirected to the safe `returnTo`; JSON gets `{ authenticated, identity }`.
+ * @example
+ * router.post('/login', loginHandler());
+ */
+export function loginHandler(): Middleware {
+  return async function loginHandler(ctx: Tagged, next) {
+    const gate = gateOf(ctx, 'loginHandler()');
+    await apply(ctx, await gate.login(new KoaRequest(ctx), parsedBody(ctx), ctx.req), next);
+  };
+}
+
+/**
+ * POST handler that signs out: upstream logout, cache invalidation, cookie
+ * cleared; a form post is redirected to `afterLogoutUrl`, JSON gets `{ loggedOut: true }`.
+ * @example
+ * router.post('/logout', logoutHandler());
+ */
+export function logoutHandler(): Middleware {
+  return async function logoutHandler(ctx: Tagged, next) {
+    await apply(ctx, await gateOf(ctx, 'logoutHandler()').logout(new KoaRequest(ctx)), next);
+  };
+}
+
+function endpointHandler(name: string, endpoint: IdentityEndpoint): Middleware {
+  return async function identityEndpoint(ctx: Tagged, next) {
+    const gate = gateOf(ctx, name);
+    const aborter = new AbortController();
+    ctx.res.on('close', () => aborter.abort());
+    const input = { identity: ctx.state.identity, request: new KoaRequest(ctx), body: parsedBody(ctx), stream: ctx.req, signal: aborter.signal };
+    const result = await runEndpoint(endpoint, input, { allowedOrigins: gate.config.allowedOrigins, logger: gate.logger });
+    if (result.kind !== 'stream') return apply(ctx, result, next);
+    ctx.respond = false; // Koa steps aside; we write the raw response as chunks arrive
+    await writeStream(ctx.res, result, aborter.signal);
+  };
+}
+
+/**
+ * Forward the request to the chat API as the verified identity (never the
+ * body's `userId`); `stream: true` passes server-sent events through as they
+ * arrive and a client disconnect aborts the upstream call.
+ * @param forwarder from `createChatForwarder()` in `@idgate/chat`.
+ * @example
+ * router.post('/chat', requireIdentity(), chatProxy(createChatForwarder({ baseUrl, apiKey, agentId })));
+ */
+export function chatProxy(forwarder: EndpointSource): Middleware {
+  return endpointHandler('chatProxy()', forwarder.endpoint());
+}
+
+/**
+ * Answer `{ sessionId, expiryDate }` for a KYC session of the verified
+ * customer; the e-mail comes from the identity, never the body.
+ * @param client from `createKycClient()` in `@idgate/kyc`.
+ * @param options passed to the client's endpoint, e.g. `{ customer: (identity) => ({ ... }) }`.
+ * @example
+ * router.post('/kyc/session', requireIdentity(), kycSessionHandler(kyc, { customer: (id) => ({ customerType: 'Individual', ... }) }));
+ */
+export function kycSessionHandler<O>(client: EndpointSource<O>, options?: O): Middleware {
+  return endpointHandler('kycSessionHandler()', client.endpoint(options));
+}
