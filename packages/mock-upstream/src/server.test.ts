@@ -49,14 +49,14 @@ describe('routing', () => {
 
 describe('counters and request log', () => {
   it('counts every call per route name, faulted ones included, and not the control surface', async () => {
-    expect(mock.calls()).toEqual({ login: 0, profile: 0, logout: 0, total: 0 });
+    expect(mock.calls()).toEqual({ login: 0, profile: 0, logout: 0, kyc: 0, chat: 0, contacts: 0, conversations: 0, total: 0 });
     mock.fault({ route: 'profile', status: 500, times: 1 });
     await post(LOGIN, DEMO_CUSTOMER);
     await post(LOGIN, { email: 'x' });
     await post(PROFILE, { identityId: 'x' });
     await control('GET', 'sessions');
-    expect(mock.calls()).toEqual({ login: 2, profile: 1, logout: 0, total: 3 });
-    expect((await control('GET', 'calls')).json).toEqual({ login: 2, profile: 1, logout: 0, total: 3 });
+    expect(mock.calls()).toEqual({ login: 2, profile: 1, logout: 0, kyc: 0, chat: 0, contacts: 0, conversations: 0, total: 3 });
+    expect((await control('GET', 'calls')).json).toEqual({ login: 2, profile: 1, logout: 0, kyc: 0, chat: 0, contacts: 0, conversations: 0, total: 3 });
   });
 
   it('records requests, newest last, filterable by route and over HTTP', async () => {

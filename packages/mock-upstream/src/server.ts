@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { createBizKitHub } from './bizkithub.js';
 import type { BizKitHubOptions, CustomerInput, SessionInfo } from './bizkithub.js';
+import { createKyc, type KycMockOptions } from './kyc.js';
+import { createChat, type ChatContact, type ChatConversation, type ChatMockOptions } from './chat.js';
 
 /**
  * Options of {@link startMockUpstream}; every one has a default.
@@ -18,6 +20,10 @@ export interface MockUpstreamOptions extends BizKitHubOptions {
   now?: () => number;
   /** Log one line per request to stdout (never the query string or body, so no secrets). @default true */
   quiet?: boolean;
+  /** The KYC (Azakaw GetSessionId) emulation: app credentials, forms, clients, session lifetime, rate limit. */
+  kyc?: KycMockOptions;
+  /** The chat (Bookbag) emulation: accepted keys, per-event stream delay, reply text. */
+  chat?: ChatMockOptions;
 }
 
 /**
@@ -103,6 +109,8 @@ export interface MockFault {
   bodyBytes?: number;
   /** How many matching calls it applies to. @default every call until cleared */
   times?: number;
+  /** Share of matching calls (0–1) it applies to, e.g. 0.05 for "5% fail"; the others pass through. @default 1 */
+  probability?: number;
 }
 
 /**
@@ -142,6 +150,13 @@ export interface MockUpstream {
   /** Moves the virtual clock forward. */
   advanceClock(ms: number): void;
   sessions(): SessionInfo[];
+  /** Chat streams whose client disconnected before the last event. */
+  chatAborts(): number;
+  /** Upserted chat contacts, oldest first, optionally of one chatbot. */
+  contacts(chatbotId?: string): ChatContact[];
+  chatConversations(): ChatConversation[];
+  /** Sets the wait before each streamed chat event until the next reset. */
+  setChatTokenDelay(ms: number): void;
 }
 
 interface ActiveFault extends MockFault {
@@ -170,8 +185,9 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
   const quiet = options.quiet ?? true;
 
   const bizkithub = createBizKitHub(options, now);
+  const chat = createChat(options.chat ?? {}, now);
   // A route module registers here, one line each.
-  const modules: MockModule[] = [bizkithub];
+  const modules: MockModule[] = [bizkithub, createKyc(options.kyc ?? {}, now), chat];
 
   const exact = new Map<string, MockRoute>();
   const patterns: MockRoute[] = [];
@@ -227,6 +243,10 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       offsetMs += ms;
     },
     sessions: () => bizkithub.sessions(),
+    chatAborts: () => chat.aborts(),
+    contacts: (chatbotId) => chat.contacts(chatbotId),
+    chatConversations: () => chat.conversations(),
+    setChatTokenDelay: (ms) => chat.setTokenDelay(ms),
   };
 
   const control: Record<string, ControlHandler> = {
@@ -242,10 +262,16 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       return { status: 200, body: { ok: true, offsetMs } };
     },
     'GET /__mock/sessions': () => ({ status: 200, body: mock.sessions() }),
+    'GET /__mock/contacts': (req) => ({ status: 200, body: mock.contacts(req.query.chatbotId) }),
+    'GET /__mock/chat': () => ({ status: 200, body: { tokenDelayMs: chat.tokenDelay(), aborts: mock.chatAborts(), conversations: mock.chatConversations() } }),
+    'POST /__mock/chat': (req) => {
+      mock.setChatTokenDelay((req.body as { tokenDelayMs?: number } | undefined)?.tokenDelayMs as number);
+      return { status: 200, body: { ok: true, tokenDelayMs: chat.tokenDelay() } };
+    },
   };
 
   function takeFault(route: string): ActiveFault | undefined {
-    const i = faults.findIndex((f) => f.route === route || f.route === '*');
+    const i = faults.findIndex((f) => (f.route === route || f.route === '*') && (f.probability === undefined || Math.random() < f.probability));
     if (i === -1) return undefined;
     const f = faults[i]!;
     if (--f.remaining <= 0) faults.splice(i, 1);
@@ -401,6 +427,9 @@ function checkFault(f: MockFault, names: Set<string>): ActiveFault {
   }
   if (f.headers !== undefined && (typeof f.headers !== 'object' || f.headers === null || Object.values(f.headers).some((v) => typeof v !== 'string'))) {
     throw new TypeError('fault.headers: expected an object of strings.');
+  }
+  if (f.probability !== undefined && (typeof f.probability !== 'number' || !(f.probability >= 0 && f.probability <= 1))) {
+    throw new TypeError('fault.probability: expected a number between 0 and 1.');
   }
   return { ...f, remaining: f.times ?? Infinity };
 }
