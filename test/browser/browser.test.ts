@@ -60,7 +60,8 @@ describe.each(EXAMPLES)('%s in Chromium', (name) => {
   async function signIn(email = 'demo@example.com', password = 'demo-password') {
     await page.fill('#email', email);
     await page.fill('#password', password);
-    await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+    // Wait for the navigation the submit starts, not the page that is already loaded.
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('button[type=submit]')]);
   }
 
   it('signs in through the form; the account page shows the identity; the cookie is HttpOnly', async () => {
@@ -114,10 +115,9 @@ describe.each(EXAMPLES)('%s in Chromium', (name) => {
     await page.goto(`${app.url}/login?returnTo=%2Faccount`);
     await signIn();
     expect(await page.textContent('#name')).toBe('Demo Customer');
-    await Promise.all([page.waitForLoadState('load'), page.click('#logout')]);
+    await Promise.all([page.waitForURL((u) => u.pathname === '/', { waitUntil: 'load' }), page.click('#logout')]);
     expect(new URL(page.url()).pathname).toBe('/');
-    await page.goBack();
-    await page.waitForLoadState('load');
+    await page.goBack({ waitUntil: 'load' });
     expect(await page.content()).not.toContain('Demo Customer');
     expect(new URL(page.url()).pathname).toBe('/login');
   });
