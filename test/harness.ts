@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { startMockUpstream, type MockUpstream } from '@idgate/mock-upstream';
 import type { IdgateOptions, Logger } from '@idgate/core';
 
@@ -42,3 +43,15 @@ export function setCookies(res: { headers: Record<string, unknown> }): string[] 
 }
 
 export { startMockUpstream, type MockUpstream };
+
+/** A free TCP port on 127.0.0.1, for servers started as separate processes. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../harness.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -12,16 +12,6 @@ export interface RunningExample {
   output(): string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Start `examples/<name>/src/server.ts` with tsx against `upstreamUrl`, on a free loopback port. */
 export async function startExample(name: string, env: Record<string, string>): Promise<RunningExample> {

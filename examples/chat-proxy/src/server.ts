@@ -18,11 +18,9 @@ const app = createApp({
 const port = Number(env.PORT ?? 3000);
 const host = env.HOST ?? '127.0.0.1';
 const server = app.listen(port, host, () => {
-  console.log(`idgate chat demo: http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`);
-  if (mock) {
-    console.log(`embedded mock upstream: ${mock.url}`);
-    console.log('sign in with demo@example.com / demo-password');
-  }
+  const lines = [`idgate chat demo: http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`];
+  if (mock) lines.push(`embedded mock upstream: ${mock.url}`, 'demo account: demo@example.com (pass: demo-password)');
+  process.stdout.write(`${lines.join('\n')}\n`);
 });
 const stop = () => {
   server.close();

@@ -1,4 +1,4 @@
-import { PRIVATE_HEADERS, type EndpointInput, type EndpointResult, type EndpointSource, type Identity, type IdentityEndpoint } from '@idgate/core';
+import { PRIVATE_HEADERS, UpstreamError, readCappedBody, type EndpointInput, type EndpointResult, type EndpointSource, type Identity, type IdentityEndpoint } from '@idgate/core';
 import { z } from 'zod';
 import { upstreamCall } from './call.js';
 import { createContactSync } from './contacts.js';
@@ -189,19 +189,8 @@ function parseJson(text: string): unknown {
 
 /** The body as text, refusing (and no longer reading) one past `max` bytes. */
 async function readCapped(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      throw badResponse(`an answer larger than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return readCappedBody(res, max, 'chat').catch((err: unknown) => {
+    // Only the cap is ours to name; aborts and resets keep their own mapping.
+    throw err instanceof UpstreamError ? badResponse(`an answer larger than ${max} bytes`, err) : err;
+  });
 }

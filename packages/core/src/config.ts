@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { httpPolicySchema } from './http.js';
 import type { Logger } from './logger.js';
 import type { CacheStore } from './store.js';
 import type { IdgateEvent } from './events.js';
@@ -55,18 +56,7 @@ const schema = z
       })
       .strict()
       .prefault({}),
-    upstream: z
-      .object({
-        timeout: z.number().int().positive().default(3_000),
-        totalTimeout: z.number().int().positive().default(8_000),
-        retries: z.number().int().min(0).max(10).default(2),
-        backoffBase: z.number().int().nonnegative().default(100),
-        backoffMax: z.number().int().nonnegative().default(2_000),
-        retryAfterMax: z.number().int().nonnegative().default(5_000),
-        maxBodyBytes: z.number().int().positive().default(1_048_576),
-      })
-      .strict()
-      .prefault({}),
+    upstream: httpPolicySchema(1_048_576),
     breaker: z
       .object({
         threshold: z.number().int().positive().default(5),

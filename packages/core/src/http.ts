@@ -1,5 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import { UpstreamError } from './errors.js';
+
+/**
+ * The zod schema of an `HttpPolicy` with idgate's defaults (timeout 3 s, total
+ * 8 s, 2 retries, backoff 100 ms–2 s, Retry-After ≤ 5 s), shared by every client.
+ * @example z.object({ http: httpPolicySchema(65_536) })
+ */
+export function httpPolicySchema(maxBodyBytes: number) {
+  return z
+    .object({
+      timeout: z.number().int().positive().default(3_000),
+      totalTimeout: z.number().int().positive().default(8_000),
+      retries: z.number().int().min(0).max(10).default(2),
+      backoffBase: z.number().int().nonnegative().default(100),
+      backoffMax: z.number().int().nonnegative().default(2_000),
+      retryAfterMax: z.number().int().nonnegative().default(5_000),
+      maxBodyBytes: z.number().int().positive().default(maxBodyBytes),
+    })
+    .strict()
+    .prefault({});
+}
 
 /** How a call to an upstream is bounded and retried. Every figure is in ms except counts and bytes. */
 export interface HttpPolicy {
@@ -65,7 +86,12 @@ export function backoffDelay(policy: Pick<HttpPolicy, 'backoffBase' | 'backoffMa
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-async function readCapped(res: Response, max: number, label: string): Promise<string> {
+/**
+ * Read a fetch response body as text, refusing (and no longer reading) one
+ * past `max` bytes with `UpstreamError('UPSTREAM_BAD_RESPONSE')`.
+ * @example const text = await readCappedBody(res, 65_536, 'chat');
+ */
+export async function readCappedBody(res: Response, max: number, label: string): Promise<string> {
   const declared = Number(res.headers.get('content-length'));
   if (declared > max) {
     await res.body?.cancel().catch(() => {});
@@ -137,7 +163,7 @@ async function attemptOnce(url: string, policy: HttpPolicy, options: RequestOpti
     });
     status = res.status;
     headers = res.headers;
-    text = await readCapped(res, policy.maxBodyBytes, label);
+    text = await readCappedBody(res, policy.maxBodyBytes, label);
   } catch (err) {
     // An oversized body is not retried: the same upstream will likely say the same thing.
     if (err instanceof UpstreamError) return { error: err, retry: false };

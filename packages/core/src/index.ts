@@ -9,7 +9,7 @@ export { readCookie, sessionCookie, clearedCookie, cookieIsSecure, hostnameOf } 
 export { safeReturnTo } from './returnTo.js';
 export { isNavigation, isSameOriginPost, pathOf, requestOrigin, type IdentityRequest } from './request.js';
 export { normalizeEmail, normalizeIp, isIdentityId } from './normalize.js';
-export { requestJson, parseRetryAfter, backoffDelay, type HttpPolicy, type JsonResponse, type RequestOptions } from './http.js';
+export { requestJson, readCappedBody, httpPolicySchema, parseRetryAfter, backoffDelay, type HttpPolicy, type JsonResponse, type RequestOptions } from './http.js';
 export { identityKey, type CacheStore, type StoredIdentity } from './store.js';
 export { redact, silentLogger, type Logger } from './logger.js';
 export { bodyKind, readBody, formFields, MAX_FORM_BYTES } from './body.js';

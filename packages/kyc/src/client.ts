@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   ConfigError,
   UpstreamError,
+  httpPolicySchema,
   redact,
   requestJson,
   silentLogger,
@@ -94,18 +95,7 @@ const schema = z
     skewMs: z.number().int().nonnegative().default(60_000),
     maxEntries: z.number().int().positive().default(10_000),
     secret: z.string().min(16, 'expected at least 16 characters').optional(),
-    http: z
-      .object({
-        timeout: z.number().int().positive().default(3_000),
-        totalTimeout: z.number().int().positive().default(8_000),
-        retries: z.number().int().min(0).max(10).default(2),
-        backoffBase: z.number().int().nonnegative().default(100),
-        backoffMax: z.number().int().nonnegative().default(2_000),
-        retryAfterMax: z.number().int().nonnegative().default(5_000),
-        maxBodyBytes: z.number().int().positive().default(65_536),
-      })
-      .strict()
-      .prefault({}),
+    http: httpPolicySchema(65_536),
     store: z
       .custom<KycStore>((v) => typeof (v as KycStore | null)?.get === 'function' && typeof (v as KycStore).set === 'function', {
         message: 'expected an object with get(key) and set(key, value, ttlMs)',
