@@ -1,5 +1,68 @@
 #!/usr/bin/env node
-// Placeholder until the benchmark issue lands: it measures nothing, and says so
-// rather than printing a number that means nothing.
-console.log('idgate bench: no benchmarks are implemented yet (see the benchmarks issue).');
-console.log('Nothing was measured; no figures are reported.');
+// `pnpm bench` / `pnpm bench --quick`: idgate's cache-hit path against bare
+// frameworks, a hand-written lru-cache floor and the usual session
+// middlewares; upstream economy; cold-path latency; memory; Redis.
+// Results: bench/RESULTS.md and bench/results.json. Any broken check fails
+// the run (exit 1) and writes no results.
+//
+// Options: --quick (shortened, under 2 minutes), --no-build (use the packages'
+// dist as they are), --sections=1,2,3,4,5 (a subset; results are then partial).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = join(BENCH_DIR, '..');
+const PACKAGES = ['core', 'express', 'fastify', 'koa', 'redis', 'mock-upstream'];
+
+if (!process.env.IDGATE_BENCH_PINNED) {
+  // Outside the pinned process: check the machine, build, then re-exec the
+  // runner (and so autocannon and the in-process mock) on the load core.
+  if (os.availableParallelism() < 2) {
+    console.error('idgate bench: needs 2 cores (server pinned to one, load generator to the other).');
+    process.exit(1);
+  }
+  if (spawnSync('taskset', ['-c', '1', 'true']).status !== 0) {
+    console.error('idgate bench: taskset is required (util-linux).');
+    process.exit(1);
+  }
+  if (!args.includes('--no-build')) build();
+  const started = Date.now();
+  const child = spawnSync('taskset', ['-c', '1', process.execPath, fileURLToPath(import.meta.url), ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, IDGATE_BENCH_PINNED: '1', IDGATE_BENCH_STARTED: String(started) },
+  });
+  process.exit(child.status ?? 1);
+}
+
+/** Build the packages the servers import, when a source file is newer than its dist. */
+function build() {
+  const newest = (dir) => {
+    let t = 0;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, entry.name);
+      t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }
+    return t;
+  };
+  const stale = PACKAGES.filter((name) => {
+    const pkg = join(ROOT, 'packages', name);
+    const dist = join(pkg, 'dist', 'index.js');
+    return !existsSync(dist) || newest(join(pkg, 'src')) > statSync(dist).mtimeMs;
+  });
+  if (stale.length === 0) return;
+  console.log(`idgate bench: building ${stale.join(', ')} (sources newer than dist)`);
+  const filters = stale.flatMap((name) => ['--filter', `./packages/${name}`]);
+  const result = spawnSync('pnpm', [...filters, 'run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error('idgate bench: build failed; nothing was measured.');
+    process.exit(1);
+  }
+}
+
+const { main } = await import('./lib/main.mjs');
+await main({ quick: QUICK, args, started: Number(process.env.IDGATE_BENCH_STARTED) || Date.now() });

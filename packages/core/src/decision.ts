@@ -72,16 +72,28 @@ function appendCookie(res: HeaderTarget, value: string): void {
 export function applyHeaders(res: HeaderTarget, decision: Decision): void {
   const { headers, setCookies } = decision;
   for (let i = 0; i < headers.length; i++) {
-    const [name, value] = headers[i]!;
-    if (name === 'Vary') {
-      const current = res.getHeader('Vary');
-      const text = current === undefined ? '' : String(current);
-      if (!text.split(',').some((v) => v.trim().toLowerCase() === value.toLowerCase() || v.trim() === '*')) {
-        res.setHeader('Vary', text ? `${text}, ${value}` : value);
-      }
-    } else {
-      res.setHeader(name, value);
-    }
+    const header = headers[i]!;
+    if (header[0] === 'Vary') mergeVary(res, header[1]);
+    else res.setHeader(header[0], header[1]);
   }
   for (let i = 0; i < setCookies.length; i++) appendCookie(res, setCookies[i]!);
+}
+
+// Runs on every authenticated request, twice with requireIdentity: no
+// closure, and no split when Vary is absent or already exactly this value.
+function mergeVary(res: HeaderTarget, value: string): void {
+  const current = res.getHeader('Vary');
+  if (current === undefined) {
+    res.setHeader('Vary', value);
+    return;
+  }
+  const text = String(current);
+  if (text === value && !value.includes(',') && value.trim() === value) return;
+  const wanted = value.toLowerCase();
+  const parts = text.split(',');
+  for (let i = 0; i < parts.length; i++) {
+    const v = parts[i]!.trim();
+    if (v === '*' || v.toLowerCase() === wanted) return;
+  }
+  res.setHeader('Vary', text ? `${text}, ${value}` : value);
 }

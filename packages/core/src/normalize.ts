@@ -35,9 +35,18 @@ export function normalizeIp(value: unknown): string {
   return ip === '0.0.0.0' ? '127.0.0.1' : ip;
 }
 
-const IDENTITY_ID = /^[A-Za-z0-9]{32}$/;
-
-/** True when `value` has the upstream identityId's shape: 32 ASCII alphanumerics. */
+/**
+ * True when `value` has the upstream identityId's shape: 32 ASCII alphanumerics
+ * (what `/^[A-Za-z0-9]{32}$/` accepts). It runs on every request: a loop over
+ * the char codes costs about half what the regular expression did in a
+ * loaded server (bench/PROFILE.md).
+ */
 export function isIdentityId(value: unknown): value is string {
-  return typeof value === 'string' && value.length === 32 && IDENTITY_ID.test(value);
+  if (typeof value !== 'string' || value.length !== 32) return false;
+  for (let i = 0; i < 32; i++) {
+    const c = value.charCodeAt(i);
+    // Outside 0-9 (48-57), A-Z (65-90) and a-z (97-122).
+    if (c < 48 || (c > 57 && c < 65) || (c > 90 && c < 97) || c > 122) return false;
+  }
+  return true;
 }

@@ -3,7 +3,7 @@ import type { IdgateConfig } from './config.js';
 import { NONE, PRIVATE_HEADERS, type Decision, type Header } from './decision.js';
 import { UpstreamError } from './errors.js';
 import type { IdgateEvent } from './events.js';
-import { createIdentity, type Identity, type IdentityStatus } from './identity.js';
+import { createIdentity, rawIdentityId, type Identity, type IdentityStatus } from './identity.js';
 import type { Logger } from './logger.js';
 import { identityKey, type CacheStore, type StoredIdentity } from './store.js';
 import type { Profile, UpstreamClient } from './upstream.js';
@@ -44,7 +44,6 @@ interface Entry {
   readonly state: AuthState;
   /** Epoch ms of the upstream verification. */
   readonly at: number;
-  readonly profile: Profile;
   /** Keyed hash of the identityId, computed once on the miss path. */
   readonly key: string;
   readonly session: SessionClock;
@@ -125,16 +124,22 @@ export function createVerifier(
     tombstones.set(id, true);
   }
 
-  function remember(id: string, key: string, profile: Profile, at: number, since: number, previous?: Entry): AuthState {
+  function remember(cookieValue: string, key: string, profile: Profile, at: number, since: number, previous?: Entry): AuthState {
+    // The cookie value is usually a slice of the request's whole Cookie
+    // header, and V8 keeps the header alive for as long as the slice: the
+    // cache keeps its own 32-byte copy instead (miss path only).
+    const id = Buffer.from(cookieValue, 'latin1').toString('latin1');
     const session: SessionClock = previous?.session ?? { since, renewedAt: at };
     const fresh = state('authenticated', createIdentity(profile, at, id), privateHeaders, { session });
-    positive.set(id, { state: fresh, at, profile, key, session });
+    // The entry keeps the identity, not the upstream profile as well: one copy of each field.
+    positive.set(id, { state: fresh, at, key, session });
     byKey?.set(key, id);
     return fresh;
   }
 
   function staleState(id: string, entry: Entry): AuthState {
-    entry.stale ??= state('authenticated', createIdentity(entry.profile, entry.at, id, true), privateHeaders, { session: entry.session });
+    const identity = entry.state.identity!;
+    entry.stale ??= state('authenticated', createIdentity(identity, entry.at, rawIdentityId(identity) ?? id, true), privateHeaders, { session: entry.session });
     tell({ type: 'stale-served', key: entry.key, ageMs: now() - entry.at });
     return entry.stale;
   }

@@ -19,9 +19,20 @@ import './types.js';
 export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';
 export { createIdgate } from '@idgate/core';
 
-const GATE = Symbol.for('idgate.express.gate');
-const STATE = Symbol.for('idgate.express.state');
-type Tagged = Request & { [GATE]?: Idgate; [STATE]?: AuthState };
+/** What the middleware leaves for requireIdentity and the handlers on one request. */
+interface Tag {
+  readonly gate: Idgate;
+  state?: AuthState;
+}
+/**
+ * Tags live in a WeakMap, not in symbol properties on `req`: under Express 5
+ * every request's `req` has a hidden class of its own (outside V8's transition
+ * tree), so each property added to it builds a new one, 1–2 µs and garbage per
+ * property per request (bench/PROFILE.md). The map hangs off a registered
+ * symbol so the ESM and CJS builds, if both get loaded, still share it.
+ */
+const TAGS = Symbol.for('idgate.express.tags');
+const tags = ((globalThis as { [TAGS]?: WeakMap<object, Tag> })[TAGS] ??= new WeakMap<object, Tag>());
 
 /** Express's request seen as core's neutral `IdentityRequest`; getters, so `req.ip` is only computed when a decision needs it. */
 class ExpressRequest implements IdentityRequest {
@@ -41,17 +52,17 @@ function apply(res: Response, decision: Decision, next: NextFunction): void {
   res.status(decision.statusCode).json(decision.body);
 }
 
-function gateOf(req: Tagged, name: string): Idgate {
-  const gate = req[GATE];
-  if (!gate) throw new ConfigError(`idgate: ${name} needs app.use(identityMiddleware()) mounted before it`);
-  return gate;
+function tagOf(req: Request, name: string): Tag {
+  const tag = tags.get(req);
+  if (!tag) throw new ConfigError(`idgate: ${name} needs app.use(identityMiddleware()) mounted before it`);
+  return tag;
 }
 
-function settle(gate: Idgate, req: Tagged, res: Response, next: NextFunction, state: AuthState): void {
-  req[STATE] = state;
+function settle(tag: Tag, req: Request, res: Response, next: NextFunction, state: AuthState): void {
+  tag.state = state;
   req.identity = state.identity;
   req.identityStatus = state.status;
-  apply(res, gate.decide(state, new ExpressRequest(req)), next);
+  apply(res, tag.gate.decide(state, new ExpressRequest(req)), next);
 }
 
 /**
@@ -66,12 +77,13 @@ function settle(gate: Idgate, req: Tagged, res: Response, next: NextFunction, st
  */
 export function identityMiddleware(options?: IdgateOptions | Idgate): RequestHandler {
   const gate = createIdgate(options);
-  return function idgate(req: Tagged, res, next) {
-    req[GATE] = gate;
+  return function idgate(req, res, next) {
+    const tag: Tag = { gate, state: undefined };
+    tags.set(req, tag);
     const state = gate.authenticate(req);
     // .catch: a throw in settle (a user's `protect` function) must reach next(err), not become an unhandled rejection.
-    if (state instanceof Promise) state.then((s) => settle(gate, req, res, next, s)).catch(next);
-    else settle(gate, req, res, next, state);
+    if (state instanceof Promise) state.then((s) => settle(tag, req, res, next, s)).catch(next);
+    else settle(tag, req, res, next, state);
   };
 }
 
@@ -87,9 +99,9 @@ export function identityMiddleware(options?: IdgateOptions | Idgate): RequestHan
  * app.get('/admin', requireIdentity({ where: (id) => id.attributes.role === 'admin' }), handler);
  */
 export function requireIdentity(options: RequireOptions = {}): RequestHandler {
-  return function requireIdentity(req: Tagged, res, next) {
-    const gate = gateOf(req, 'requireIdentity()');
-    apply(res, gate.decide(req[STATE]!, new ExpressRequest(req), options), next);
+  return function requireIdentity(req, res, next) {
+    const tag = tagOf(req, 'requireIdentity()');
+    apply(res, tag.gate.decide(tag.state!, new ExpressRequest(req), options), next);
   };
 }
 
@@ -101,9 +113,9 @@ export function requireIdentity(options: RequireOptions = {}): RequestHandler {
  * app.post('/login', loginHandler());
  */
 export function loginHandler(): RequestHandler {
-  return async function loginHandler(req: Tagged, res, next) {
+  return async function loginHandler(req, res, next) {
     try {
-      const gate = gateOf(req, 'loginHandler()');
+      const { gate } = tagOf(req, 'loginHandler()');
       apply(res, await gate.login(new ExpressRequest(req), req.body, req), next);
     } catch (err) {
       next(err);
@@ -118,9 +130,9 @@ export function loginHandler(): RequestHandler {
  * app.post('/logout', logoutHandler());
  */
 export function logoutHandler(): RequestHandler {
-  return async function logoutHandler(req: Tagged, res, next) {
+  return async function logoutHandler(req, res, next) {
     try {
-      const gate = gateOf(req, 'logoutHandler()');
+      const { gate } = tagOf(req, 'logoutHandler()');
       apply(res, await gate.logout(new ExpressRequest(req)), next);
     } catch (err) {
       next(err);
@@ -129,9 +141,9 @@ export function logoutHandler(): RequestHandler {
 }
 
 function endpointHandler(name: string, endpoint: IdentityEndpoint): RequestHandler {
-  return async function identityEndpoint(req: Tagged, res, next) {
+  return async function identityEndpoint(req, res, next) {
     try {
-      const gate = gateOf(req, name);
+      const { gate } = tagOf(req, name);
       const aborter = new AbortController();
       res.on('close', () => aborter.abort());
       const result = await runEndpoint(

@@ -18,7 +18,9 @@ type Tagged = FastifyRequest & { [STATE]: AuthState | null };
 class ReplyHeaders implements HeaderTarget {
   constructor(private readonly reply: FastifyReply) {}
   getHeader(name: string) { return this.reply.getHeader(name); }
-  setHeader(name: string, value: number | string | readonly string[]) { return this.reply.removeHeader(name).header(name, value); }
+  // reply.header() replaces any header but Set-Cookie, which it appends to; core passes Set-Cookie's whole
+  // list, so only that one is cleared first (removeHeader deletes a key: slow for every later header, per request).
+  setHeader(name: string, value: number | string | readonly string[]) { return (name === 'Set-Cookie' ? this.reply.removeHeader(name) : this.reply).header(name, value); }
 }
 
 /** Apply a decision to the reply; true when the request may continue. */

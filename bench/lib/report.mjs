@@ -1,0 +1,212 @@
+// bench/RESULTS.md from results.json: the machine, the versions, the exact
+// command, a table per section, and each target met or missed.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { join } from 'node:path';
+import { BENCH_DIR } from './proc.mjs';
+
+const require = createRequire(join(BENCH_DIR, 'package.json'));
+const version = (name) => {
+  // Straight from node_modules: some packages (lru-cache) do not export their package.json.
+  for (const path of [join(BENCH_DIR, 'node_modules', name, 'package.json')]) {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')).version;
+    } catch {}
+  }
+  try {
+    return JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+};
+const sh = (cmd, args) => {
+  try {
+    return execFileSync(cmd, args, { cwd: BENCH_DIR, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+};
+
+export async function environment() {
+  const cpu = os.cpus()[0]?.model ?? 'unknown';
+  const dirty = sh('git', ['status', '--porcelain', '--', '../packages']) !== '';
+  return {
+    date: new Date().toISOString(),
+    cpu,
+    // os.cpus(), not availableParallelism(): the runner itself is pinned to one core.
+    cores: os.cpus().length,
+    memoryGB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    commit: `${sh('git', ['rev-parse', '--short', 'HEAD'])}${dirty ? ' (with uncommitted changes in packages/)' : ''}`,
+    versions: Object.fromEntries(
+      ['express', 'fastify', 'koa', 'express-session', '@fastify/session', '@fastify/cookie', 'koa-session', 'lru-cache', 'autocannon', 'ioredis', '@idgate/core'].map((n) => [n, version(n)]),
+    ),
+    redisServer: sh('redis-server', ['--version']).match(/v=(\S+)/)?.[1] ?? 'unknown',
+  };
+}
+
+const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+const us = (x) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(2)} µs` : '–');
+const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '–');
+const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const NAMES = { express: 'Express', fastify: 'Fastify', koa: 'Koa' };
+const SESSION = { express: 'express-session (MemoryStore)', fastify: '@fastify/session (+@fastify/cookie, MemoryStore, defaults: rolling)', koa: 'koa-session (server-side Map store)' };
+const VARIANT = { bare: '(a) bare', lru: '(b) hand-written lru-cache', 'lru-nostore': "(b′) (b) + idgate's two no-store headers", idgate: '(c) idgate, warm', session: '(d) session', 'session-lean': '(d′) @fastify/session with rolling: false' };
+
+/** Each target with its figure and verdict. */
+export function targets(results) {
+  const out = [];
+  const add = (target, figure, met) => out.push({ target, figure, met });
+  const hit = results.sections.hit?.summary;
+  if (hit) {
+    for (const [fw, s] of Object.entries(hit)) {
+      add(`${NAMES[fw]}: idgate within 5% of the hand-written lru floor (c/b ≥ 0.95)`, `c/b = ${f2(s.ratios.c_b)}`, s.ratios.c_b >= 0.95);
+      add(`${NAMES[fw]}: idgate within 15% of bare (c/a ≥ 0.85)`, `c/a = ${f2(s.ratios.c_a)}`, s.ratios.c_a >= 0.85);
+    }
+    for (const fw of ['fastify', 'koa']) {
+      const s = hit[fw];
+      if (!s) continue;
+      add(`${NAMES[fw]}: at most 3 µs server user CPU per request over bare`, `+${f2(s.addedUserUs.c)} µs`, s.addedUserUs.c <= 3);
+      add(`${NAMES[fw]}: under a tenth of what the stock session middleware adds`, `+${f2(s.addedUserUs.c)} µs vs +${f2(s.addedUserUs.d)} µs (${f2(s.addedUserUs.c / s.addedUserUs.d)}×)`, s.addedUserUs.c < s.addedUserUs.d / 10);
+    }
+    const need = { express: 1.25, fastify: 3, koa: 3 };
+    for (const [fw, s] of Object.entries(hit)) {
+      const lean = Number.isFinite(s.ratios.c_dl) ? ` (c/d′ = ${f2(s.ratios.c_dl)} against rolling: false)` : '';
+      add(`${NAMES[fw]}: idgate throughput ≥ ${need[fw]}× ${SESSION[fw].split(' ')[0]}'s`, `c/d = ${f2(s.ratios.c_d)}${lean}`, s.ratios.c_d >= need[fw]);
+    }
+  }
+  const eco = results.sections.economy;
+  if (eco) {
+    for (const [n, b] of Object.entries(eco.burstSummary)) add(`One upstream call per cold burst, N = ${n}`, `max ${b.maxCalls} over ${b.bursts} bursts`, b.maxCalls === 1);
+  }
+  const cold = results.sections.cold?.summary;
+  if (cold) {
+    for (const [fw, s] of Object.entries(cold)) add(`${NAMES[fw]}: cold-path added latency under 1 ms at p50 (idgate − baseline)`, `${f2(s.overBaseline.p50)} ms (whole request ${f2(s.overDelay.p50)} ms over the 20 ms delay)`, s.overBaseline.p50 < 1);
+  }
+  const mem = results.sections.memory?.summary;
+  if (mem) {
+    for (const [n, m] of Object.entries(mem)) add(`Under 1 kB heap per cached identity at ${Number(n).toLocaleString('en-US')}`, `${f0(m.heapBytesPerIdentity)} B`, m.heapBytesPerIdentity < 1024);
+  }
+  return out;
+}
+
+export function writeReport(results, path) {
+  const e = results.environment;
+  const P = results.plan;
+  const lines = [];
+  const push = (...l) => lines.push(...l, '');
+  push('# idgate benchmarks', `Generated by \`${results.command}\` on ${e.date.slice(0, 10)} (${e.date}); ${results.quick ? '**quick run** (shortened)' : 'full run'}, ${f0(results.elapsedSeconds)} s.`);
+  push(
+    '## Machine and versions',
+    table(['', ''], [
+      ['CPU', `${e.cpu}, ${e.cores} cores, ${e.memoryGB} GB`],
+      ['Kernel', e.kernel],
+      ['Node', e.node],
+      ['idgate', `${e.versions['@idgate/core']} at ${e.commit}`],
+      ...Object.entries(e.versions).filter(([n]) => n !== '@idgate/core').map(([n, v]) => [n, v]),
+      ['redis-server', e.redisServer],
+    ]),
+  );
+  push(
+    '## Method',
+    [
+      `- Every server is a fresh \`node\` process per measurement, pinned with \`taskset -c 0\`, \`NODE_ENV=production\`, listening on 127.0.0.1. The runner (autocannon, used programmatically, and the in-process mock upstream) is pinned with \`taskset -c 1\`.`,
+      `- Section 1: ${P.rounds} rounds. In each round, for each framework, a fresh server per variant is started, checked and warmed (${P.warm} s), then the variants are loaded in turn, A/B/C/D, slice by slice (${P.slices} slices of ${P.slice} s each per variant, the order rotating every slice), ${CONN()} connections; a variant's figure for the round is its total over its slices. Interleaving in short slices means a change in the machine's speed during the round lands on every variant alike. Figures are medians over rounds; ratios and CPU differences are computed within a round, then the median is taken: never a single absolute figure as the result, since absolute req/s vary ±20% (and more when the machine is shared) between rounds.`,
+      '- Server CPU per request: utime and stime of the server process from `/proc/<pid>/stat` over the measured window, divided by the responses in it. "busy" is (utime+stime)/wall time: below ~95% the server core was not saturated and the load generator was the limit, so CPU per request is the figure that compares variants.',
+      '- Latency is recorded per response at microsecond resolution (autocannon\'s own histogram keeps whole milliseconds).',
+      '- The route: `GET /api/me` answering `{"id":"c_demo","email":"demo@example.com"}`. (a) no middleware; (b) a hand-written middleware: one `indexOf` for `identityId=` in the Cookie header, `lru-cache` `get`, plus a guard on the route; (c) idgate with a warm identity (`identityMiddleware` + `requireIdentity()` on Express and Koa, `app.register(idgate)` + route `{ config: { identity: \'required\' } }` on Fastify); (d) ' + `${SESSION.express}, ${SESSION.fastify}, ${SESSION.koa}, each with an established session and its signed cookie, as usually configured: express-session with its README's \`resave: false, saveUninitialized: false\`; @fastify/session with its defaults (\`rolling: true\`: the session is saved and its cookie sent again on every response) but \`saveUninitialized: false\`; koa-session with its defaults (\`rolling: false, renew: false\`). In the full run (d′) is @fastify/session with \`rolling: false\` too, like-for-like with the other two (no write per request). All three: no Secure cookie over plain http.`,
+      '- Checks that fail the run: a request without a cookie and one with an unknown cookie must be rejected (401) by every protected variant; every response during every load must be 2xx with the expected body (no errors, no timeouts); after a load the session store holds exactly the one session and idgate / the floor exactly the one identity; idgate makes no upstream call during cache-hit loads except refresh-ahead\'s background re-verification of the one identity, at most once per 30 s (the default: half the 60 s cache ttl)' + (results.sections.hit ? ` (${results.sections.hit.refreshes.reduce((n, r) => n + r.calls, 0)} such calls in this run's section 1)` : '') + '.',
+      '- Koa has no router in these servers: every variant ends in the same path check, and protection is mounted on the path as a router would.',
+    ].join('\n'),
+  );
+
+  const hit = results.sections.hit;
+  if (hit) {
+    push('## 1. Cache-hit overhead per framework');
+    for (const [fw, s] of Object.entries(hit.summary)) {
+      push(
+        `### ${NAMES[fw]}`,
+        table(['variant', 'req/s (median)', 'req/s min–max', 'p50 ms', 'p99 ms', 'user µs/req', 'sys µs/req', 'busy'], Object.entries(s.variants).map(([v, x]) => [
+          v === 'session' ? `(d) ${SESSION[fw]}` : VARIANT[v], f0(x.rps), `${f0(x.rpsMin)}–${f0(x.rpsMax)}`, f2(x.p50), f2(x.p99), f1(x.userUs), f1(x.sysUs), pct(x.busy),
+        ])),
+      );
+    }
+    push(
+      '### Ratios (within a round, median over rounds)',
+      table(['framework', 'c/a', 'c/b', 'd/a', 'b/a', 'c/d', "c/b′", "c/d′", 'p99 c/a', 'most CPU others took'], Object.entries(hit.summary).map(([fw, s]) => [
+        NAMES[fw], f2(s.ratios.c_a), f2(s.ratios.c_b), f2(s.ratios.d_a), f2(s.ratios.b_a), f2(s.ratios.c_d), f2(s.ratios.c_bh), f2(s.ratios.c_dl), f2(s.p99Ratio.c_a), pct(s.contention),
+      ])),
+      '### Server CPU per request over bare (within a round, median over rounds)',
+      table(['framework', 'b user', "b′ user", 'c user', 'd user', 'b sys', 'c sys', 'd sys'], Object.entries(hit.summary).map(([fw, s]) => [
+        NAMES[fw], us(s.addedUserUs.b), us(s.addedUserUs.bh), us(s.addedUserUs.c), us(s.addedUserUs.d), us(s.addedSysUs.b), us(s.addedSysUs.c), us(s.addedSysUs.d),
+      ])),
+      `"most CPU others took": the largest share of a core that other processes on the machine used during any kept slice of that framework (${P.attempts > 1 ? `a slice is measured again, up to ${P.attempts} times, when others take more than 10% of either core; the least disturbed attempt is kept` : 'the quick run measures every slice once'}).`,
+    );
+  }
+
+  const eco = results.sections.economy;
+  if (eco) {
+    push(
+      '## 2. Upstream economy',
+      '### Bursts of N concurrent cold requests for one identity',
+      'Each burst: a fresh server, an identity it has never seen, N requests on N connections at once; the mock upstream answers after 100 ms so the burst arrives while the first verification is in flight.',
+      table(['N', 'bursts (all frameworks)', 'upstream calls per burst (max)', 'median', 'median burst time'], Object.entries(eco.burstSummary).map(([n, b]) => [n, b.bursts, b.maxCalls, b.medianCalls, `${f0(b.medianMs)} ms`])),
+      '### 10,000 distinct identities cycling',
+      'A fresh server with the default cache (max 10,000); autocannon cycles through 10,000 live identities request by request.',
+      table(['framework', 'requests', 'upstream calls', 'hit ratio', 'hit ratio after the first pass', 'cached at the end'], eco.cycling.map((c) => [NAMES[c.framework], f0(c.requests), f0(c.upstreamCalls), `${(100 * c.hitRatio).toFixed(2)}%`, `${(100 * c.steadyHitRatio).toFixed(2)}%`, f0(c.cached)])),
+    );
+    const r = eco.refresh;
+    push(
+      '### Refresh-ahead',
+      `The mock expires a session after ${r.windowMs} ms without a profile call; idgate is given the same \`cache.upstreamIdle\` (refreshAhead 0.5, the default). ${r.users} active users, every request a cache hit, for ${f1(r.seconds)} s (Express).`,
+      table(['users', 'requests', 'upstream calls', 'of which first verifications', 'calls per active user per inactivity window', 'sessions expired upstream'], [[r.users, f0(r.requests), f0(r.upstreamCalls), r.firstVerifications, f2(r.callsPerUserPerWindow), r.expiredUpstream]]),
+    );
+  }
+
+  const cold = results.sections.cold;
+  if (cold) {
+    push(
+      '## 3. Cold-path latency',
+      `The mock upstream delays every profile answer by ${cold.delayMs} ms. Two servers per framework on the server core: idgate, and a baseline that makes the same profile call by hand with \`fetch\` on every request (no cache, no library). Per sample, one after the other on kept-alive connections, the order rotating: a direct profile call from the runner to the mock (the upstream's own latency), the baseline, a request through idgate with an identity it has never seen (cold); then the same request again (hit). "idgate − baseline" is paired per sample: what a cold verification by idgate adds over calling the upstream yourself. "cold − 20 ms" is the whole cold request over the injected delay: two loopback hops, both processes' work and the scheduler's wake-ups included, which the baseline pays as well.`,
+      table(['framework', 'samples', 'cold p50', 'cold p99', 'baseline p50', 'baseline p99', 'idgate − baseline p50', 'idgate − baseline p99', 'cold − 20 ms p50', 'cold − 20 ms p99', 'direct p50', 'hit p50', 'hit p99'], Object.entries(cold.summary).map(([fw, s]) => [
+        NAMES[fw], s.samples, f2(s.cold.p50), f2(s.cold.p99), f2(s.baseline.p50), f2(s.baseline.p99), f2(s.overBaseline.p50), f2(s.overBaseline.p99), f2(s.overDelay.p50), f2(s.overDelay.p99), f2(s.direct.p50), f2(s.hit.p50), f2(s.hit.p99),
+      ])),
+      'All figures in ms.',
+    );
+  }
+
+  const mem = results.sections.memory;
+  if (mem) {
+    push(
+      '## 4. Memory per cached identity',
+      '`node --expose-gc bench/memory.mjs <n>`: n identities through the real path (Cookie header of four cookies → `authenticate` → upstream client → zod → cache) with an in-process `fetch` answering a typical profile (id, email, name, plan, locale, country, createdAt). Heap used after forced GCs (with a turn of the event loop between them, so AbortSignal timers\' finalizers run), before and after; divided by n.',
+      table(['identities', 'heap bytes per identity', 'external + arrayBuffers per identity', 'runs'], Object.entries(mem.summary).map(([n, m]) => [Number(n).toLocaleString('en-US'), f0(m.heapBytesPerIdentity), f0(m.externalBytesPerIdentity), m.runs])),
+    );
+  }
+
+  const redis = results.sections.redis;
+  if (redis) {
+    push(
+      '## 5. Redis store',
+      `${redis.identities.toLocaleString('en-US')} identities cycling, all warm. "memory": idgate's in-process cache holds them all. "redis": \`@idgate/redis\` with the in-process cache at \`cache: { max: 1 }\`, so every request misses in memory and is served from Redis (${redis.redisVersion}, on the load core). Core cannot turn the in-process cache off, nor keep one identity cold in memory and warm in Redis (a short ttl would make the Redis entry stale too), so distinct identities cycling through a one-entry cache is the closest honest variant; the Redis-lookups-per-response column shows every response took the Redis path. Each Redis miss also computes the HMAC key, as it would in production.`,
+      table(['framework', 'memory req/s', 'redis req/s', 'redis/memory', 'memory p99', 'redis p99', 'p99 redis/memory', 'memory CPU µs/req', 'redis CPU µs/req', 'Redis lookups per response'], Object.entries(redis.summary).map(([fw, s]) => [
+        NAMES[fw], f0(s.memory.rps), f0(s.redis.rps), f2(s.rpsRatio), `${f2(s.memory.p99)} ms`, `${f2(s.redis.p99)} ms`, f2(s.p99Ratio), f1(s.memory.userUs + s.memory.sysUs), f1(s.redis.userUs + s.redis.sysUs), f2(s.redis.lookupsPerResponse),
+      ])),
+    );
+  }
+
+  const t = targets(results);
+  if (t.length) push('## Targets', table(['target', 'figure', ''], t.map((x) => [x.target, x.figure, x.met ? 'met' : '**missed**'])));
+
+  const notes = join(BENCH_DIR, 'PROFILE.md');
+  if (existsSync(notes)) push(readFileSync(notes, 'utf8').trim());
+  push('## Reproduce', '```sh\npnpm install\npnpm bench          # full run (builds stale packages first)\npnpm bench --quick  # under 2 minutes\n```', 'Raw per-round figures: `bench/results.json`.');
+  writeFileSync(path, lines.join('\n'));
+}
+
+const CONN = () => 50;

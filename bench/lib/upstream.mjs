@@ -1,0 +1,41 @@
+// The mock upstream side of the bench: sessions at the mock, and direct calls
+// to it for the latency baseline.
+import { MOCK_API_KEY, DEMO_CUSTOMER } from '@idgate/mock-upstream';
+import http from 'node:http';
+import { request } from './http.mjs';
+
+const upstreamAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** Sign the demo customer in `n` times: `n` distinct live identityIds (a few calls in flight at once). */
+export async function loginMany(mock, n, concurrency = 32) {
+  const ids = new Array(n);
+  let next = 0;
+  async function worker() {
+    while (next < n) {
+      const i = next++;
+      const res = await request(`${mock.url}/api/v1/customer/login`, {
+        method: 'POST',
+        agent: upstreamAgent,
+        headers: { authorization: `Bearer ${MOCK_API_KEY}` },
+        body: DEMO_CUSTOMER,
+      });
+      const body = JSON.parse(res.body);
+      if (res.status !== 200 || typeof body.identityId !== 'string') throw new Error(`mock login failed: ${res.status} ${res.body}`);
+      ids[i] = body.identityId;
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  return ids;
+}
+
+/** One profile call straight to the mock, as idgate makes it: the upstream's own latency as this client sees it. */
+export function directProfile(mock, identityId, agent) {
+  return request(`${mock.url}/api/v1/contact/profile`, {
+    method: 'POST',
+    agent,
+    headers: { authorization: `Bearer ${MOCK_API_KEY}` },
+    body: { apiKey: MOCK_API_KEY, identityId },
+  });
+}
+
+export { MOCK_API_KEY };

@@ -1,0 +1,97 @@
+// What every benchmark server shares: its configuration (passed by the runner
+// in BENCH_CONFIG), the user the protected route answers with, and the
+// hand-written floor (variant b) every framework's floor uses.
+import { LRUCache } from 'lru-cache';
+
+/** @type {{ upstreamUrl?: string, apiKey?: string, secret: string, warmId?: string, idgate?: object, redisUrl?: string, redisPrefix?: string }} */
+export const config = JSON.parse(process.env.BENCH_CONFIG ?? '{}');
+
+/** The signed-in user every variant serves; the protected route answers `{ id, email }` of it. */
+export const USER = Object.freeze({ id: 'c_demo', email: 'demo@example.com', name: 'Demo Customer' });
+
+/** The route under load. */
+export const ROUTE = '/api/me';
+/** Outside the measured path: the runner reads the server's own counters here after a load. */
+export const STATS = '/__bench/stats';
+/** Session variants only: establishes the session the load then reuses. */
+export const LOGIN = '/__bench/login';
+
+export const UNAUTHENTICATED = Object.freeze({ error: 'UNAUTHENTICATED' });
+
+/**
+ * The floor (variant b): the least a cache-based check can do. It finds the
+ * cookie with one indexOf (no boundary check, no quoting: less careful than
+ * any real parser) and looks the value up in an lru-cache.
+ */
+export function cookieValue(header, prefix) {
+  if (header === undefined) return undefined;
+  const at = header.indexOf(prefix);
+  if (at === -1) return undefined;
+  const start = at + prefix.length;
+  const end = header.indexOf(';', start);
+  return end === -1 ? header.slice(start) : header.slice(start, end);
+}
+
+/** The floor's cache, with the warm identity already in it (the hand-written check never calls an upstream). */
+export function floorCache() {
+  const cache = new LRUCache({ max: 10_000 });
+  if (config.warmId) cache.set(config.warmId, USER);
+  return cache;
+}
+
+/** idgate's options for the servers: the mock upstream, a fixed secret (Redis keys must match across processes). */
+export function idgateOptions(extra = {}) {
+  return {
+    upstreamUrl: config.upstreamUrl,
+    apiKey: config.apiKey,
+    secret: config.secret,
+    ...config.idgate,
+    ...extra,
+  };
+}
+
+/**
+ * The cold-path baseline (variant `fetch`): no cache, no library, one profile
+ * call to the upstream per request, made as idgate makes it (POST, Bearer key,
+ * JSON body), answering the user or null.
+ */
+export async function fetchProfile(identityId) {
+  if (identityId === undefined) return null;
+  const res = await fetch(`${config.upstreamUrl}/api/v1/contact/profile`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${config.apiKey}`, 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ apiKey: config.apiKey, identityId }),
+  });
+  const body = await res.json();
+  return res.ok && body.contact ? { id: String(body.contact.id), email: body.contact.email } : null;
+}
+
+/** The Redis store for the `redis` variants, with a lookup counter so the runner can check every hit went to Redis. */
+export async function redisStoreFor() {
+  const { Redis } = await import('ioredis');
+  const { redisStore } = await import('@idgate/redis');
+  const client = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  await new Promise((resolve, reject) => {
+    client.once('ready', resolve);
+    client.once('error', reject);
+  });
+  const store = redisStore({ client, keyPrefix: config.redisPrefix ?? 'bench:' });
+  const counted = { lookups: 0 };
+  return {
+    counted,
+    store: {
+      ...store,
+      lookup(key) {
+        counted.lookups++;
+        return store.lookup(key);
+      },
+    },
+  };
+}
+
+/** Tell the runner the port, on one stdout line. */
+export function ready(port) {
+  process.stdout.write(`${JSON.stringify({ ready: true, port, pid: process.pid })}\n`);
+}
+
+process.on('SIGTERM', () => process.exit(0));
