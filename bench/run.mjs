@@ -6,7 +6,8 @@
 // the run (exit 1) and writes no results.
 //
 // Options: --quick (shortened, under 2 minutes), --no-build (use the packages'
-// dist as they are), --sections=1,2,3,4,5 (a subset; results are then partial).
+// dist as they are), --sections=1,2,3,4,5 (a subset; results are then partial),
+// --report (rewrite RESULTS.md from results.json without measuring).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,16 @@ const QUICK = args.includes('--quick');
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(BENCH_DIR, '..');
 const PACKAGES = ['core', 'express', 'fastify', 'koa', 'redis', 'mock-upstream'];
+
+if (args.includes('--report')) {
+  // Rewrite RESULTS.md from results.json (e.g. after editing PROFILE.md); measures nothing.
+  const { readFileSync } = await import('node:fs');
+  const { writeReport } = await import('./lib/report.mjs');
+  const [json, md] = QUICK ? ['results.quick.json', 'RESULTS-QUICK.md'] : ['results.json', 'RESULTS.md'];
+  writeReport(JSON.parse(readFileSync(join(BENCH_DIR, json), 'utf8')), join(BENCH_DIR, md));
+  console.log(`idgate bench: rewrote bench/${md} from bench/${json}`);
+  process.exit(0);
+}
 
 if (!process.env.IDGATE_BENCH_PINNED) {
   // Outside the pinned process: check the machine, build, then re-exec the

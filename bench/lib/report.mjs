@@ -145,6 +145,19 @@ export function writeReport(results, path) {
       table(['framework', 'b user', "b′ user", 'c user', 'd user', 'b sys', 'c sys', 'd sys'], Object.entries(hit.summary).map(([fw, s]) => [
         NAMES[fw], us(s.addedUserUs.b), us(s.addedUserUs.bh), us(s.addedUserUs.c), us(s.addedUserUs.d), us(s.addedSysUs.b), us(s.addedSysUs.c), us(s.addedSysUs.d),
       ])),
+      '### Per round (the spread behind the medians)',
+      table(['framework', 'c/a by round', 'c/b by round', 'c user CPU over bare by round (µs)', 'most CPU others took, by round'], Object.keys(hit.summary).map((fw) => {
+        const rounds = [...new Set(hit.runs.filter((r) => r.framework === fw).map((r) => r.round))].sort((x, y) => x - y);
+        const of = (v, i) => hit.runs.find((r) => r.framework === fw && r.variant === v && r.round === i);
+        const each = (fn) => rounds.map((i) => fn(i)).join(' · ');
+        return [
+          NAMES[fw],
+          each((i) => f2(of('idgate', i).rps / of('bare', i).rps)),
+          each((i) => f2(of('idgate', i).rps / of('lru', i).rps)),
+          each((i) => f1(of('idgate', i).userUs - of('bare', i).userUs)),
+          each((i) => pct(Math.max(...hit.runs.filter((r) => r.framework === fw && r.round === i).map((r) => r.contention)))),
+        ];
+      })),
       `"most CPU others took": the largest share of a core that other processes on the machine used during any kept slice of that framework (${P.attempts > 1 ? `a slice is measured again, up to ${P.attempts} times, when others take more than 10% of either core; the least disturbed attempt is kept` : 'the quick run measures every slice once'}).`,
     );
   }
