@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { adapters } from './adapters/index.js';
-import { API_KEY, captureLogger, optionsFor, setCookies, startMockUpstream, upstreamLogin, type MockUpstream } from './harness.js';
+import { API_KEY, TEST_SECRET, captureLogger, optionsFor, setCookies, startMockUpstream, upstreamLogin, rawOf, type MockUpstream } from './harness.js';
+import { sessionKeys, signSession } from '@idgate/core';
 import type { AppOptions, RunningApp } from './adapters/types.js';
 import type { EndpointSource, IdentityEndpoint } from '@idgate/core';
 
@@ -24,6 +25,8 @@ const echoEndpoint = (options?: unknown): IdentityEndpoint => ({
     return { kind: 'respond', statusCode: 200, body: { userId: identity.id, body, method: request.method, options: options ?? null }, headers: [], setCookies: [] };
   },
 });
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const randomId = () => Array.from({ length: 32 }, () => ALNUM[Math.floor(Math.random() * ALNUM.length)]).join('');
 const chatStub: EndpointSource = { endpoint: () => echoEndpoint() };
 const kycStub: EndpointSource<{ formId: string }> = { endpoint: (options) => echoEndpoint(options) };
 
@@ -84,7 +87,7 @@ describe.each(adapters)('$name adapter', (adapter) => {
     it('sets the cookie with HttpOnly, SameSite, Path=/, Max-Age and no Secure on plain-http localhost', async () => {
       const res = await request(app.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(200);
       const [cookie] = setCookies(res);
-      expect(cookie).toMatch(/^identityId=[A-Za-z0-9]{32}; Path=\/; Max-Age=86400; HttpOnly; SameSite=Lax$/);
+      expect(cookie).toMatch(/^identityId=[A-Za-z0-9]{32}\.[0-9a-z]+\.[\w-]{22}; Path=\/; Max-Age=86400; HttpOnly; SameSite=Lax$/);
       expect(res.body.authenticated).toBe(true);
       expect(res.body.identity).toMatchObject({ id: 'c_demo', email: 'demo@example.com' });
       expect(mock.sessions().some((s) => cookie!.includes(s.identityId))).toBe(true);
@@ -98,13 +101,13 @@ describe.each(adapters)('$name adapter', (adapter) => {
       const res = await request(app.url).post('/login').set('Cookie', `identityId=${planted}`).send({ email: 'demo@example.com', password: PASSWORD }).expect(200);
       const [cookie] = setCookies(res);
       expect(cookie).not.toContain(planted);
-      expect(cookie).toMatch(/^identityId=[A-Za-z0-9]{32};/);
+      expect(cookie).toMatch(/^identityId=[A-Za-z0-9]{32}\.[0-9a-z]+\.[\w-]{22};/);
     });
     it('a form post is redirected 303 to a safe returnTo with the cookie', async () => {
       const res = await request(app.url).post('/login').type('form').send({ email: 'demo@example.com', password: PASSWORD, returnTo: '/account?x=1' }).expect(303);
       expect(res.headers.location).toBe('/account?x=1');
       expect(res.headers['cache-control']).toBe('no-store');
-      expect(setCookies(res)[0]).toMatch(/^identityId=[A-Za-z0-9]{32};/);
+      expect(setCookies(res)[0]).toMatch(/^identityId=[A-Za-z0-9]{32}\.[0-9a-z]+\.[\w-]{22};/);
     });
     it.each(['//evil.example', '/\\evil.example', 'https://evil.example', '/%2F%2Fevil.example', '%2F%2Fevil.example', '/ok\r\nSet-Cookie: x=1', '/ok\nx', 'javascript:alert(1)'])(
       'returnTo %j is replaced by /',
@@ -231,7 +234,7 @@ describe.each(adapters)('$name adapter', (adapter) => {
   describe('expired session', () => {
     it('protected HTML GET: 303 with reason=expired and the cookie cleared with matching attributes', async () => {
       const id = await upstreamLogin(mock);
-      mock.expire({ identityId: id });
+      mock.expire({ identityId: rawOf(id) });
       const res = await request(app.url).get('/account').set('Cookie', `identityId=${id}`).set('Accept', HTML).expect(303);
       expect(res.headers.location).toBe('/login?returnTo=%2Faccount&reason=expired');
       expect(setCookies(res)).toEqual(['identityId=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax']);
@@ -243,16 +246,116 @@ describe.each(adapters)('$name adapter', (adapter) => {
       expect(res.body).toEqual({ error: 'SESSION_EXPIRED' });
       expect(setCookies(res)[0]).toMatch(/^identityId=; .*Max-Age=0/);
     });
-    it('an unknown identityId answers INVALID_IDENTITY', async () => {
-      const res = await request(app.url).get('/api/me').set('Cookie', `identityId=${'Z'.repeat(32)}`).expect(401);
+    it('an unknown identityId in a cookie idgate signed answers INVALID_IDENTITY', async () => {
+      const signed = signSession(sessionKeys([TEST_SECRET]), 'Z'.repeat(32), Date.now());
+      const res = await request(app.url).get('/api/me').set('Cookie', `identityId=${signed}`).expect(401);
       expect(res.body).toEqual({ error: 'INVALID_IDENTITY' });
     });
     it('a public route continues anonymous (status expired) and clears the cookie', async () => {
       const id = await upstreamLogin(mock);
-      mock.expire({ identityId: id });
+      mock.expire({ identityId: rawOf(id) });
       const res = await request(app.url).get('/public').set('Cookie', `identityId=${id}`).expect(200);
       expect(res.body).toEqual({ identity: null, status: 'expired' });
       expect(setCookies(res)).toEqual(['identityId=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax']);
+    });
+  });
+
+  describe('signed session cookie (issue 13: strangers cost nothing, lifetime in the cookie)', () => {
+    const keys = sessionKeys([TEST_SECRET]);
+    it('strangers amplify into upstream calls: a well-formed but unsigned id is anonymous with 0 upstream calls', async () => {
+      // A live upstream session, presented bare: before signing, this was verified (and accepted).
+      const live = rawOf(await upstreamLogin(mock));
+      for (let i = 0; i < 20; i++) {
+        const res = await request(app.url).get('/public').set('Cookie', `identityId=${i === 0 ? live : randomId()}`).expect(200);
+        expect(res.body.status).toBe('anonymous');
+        expect(res.headers.vary).toMatch(/\bCookie\b/);
+      }
+      await request(app.url).get('/api/me').set('Cookie', `identityId=${live}`).expect(401, { error: 'UNAUTHENTICATED' });
+      for (let i = 0; i < 20; i++) await request(app.url).post('/logout').set('Cookie', `identityId=${randomId()}`).expect(200);
+      expect(mock.calls().profile ?? 0).toBe(0);
+      expect(mock.calls().logout ?? 0).toBe(0);
+    });
+    it('a tampered tag, a changed issued-at or another secret is anonymous with 0 upstream calls', async () => {
+      const good = await upstreamLogin(mock);
+      const [id, stamp, tag] = good.split('.') as [string, string, string];
+      const flipped = tag.slice(0, -1) + (tag.endsWith('A') ? 'B' : 'A');
+      const older = (parseInt(stamp, 36) + 86_400).toString(36);
+      const foreign = signSession(sessionKeys(['some-other-secret-0123456789']), id, Date.now());
+      for (const value of [`${id}.${stamp}.${flipped}`, `${id}.${older}.${tag}`, foreign, `${id}.${stamp}`, `${id}..${tag}`]) {
+        await request(app.url).get('/api/me').set('Cookie', `identityId=${value}`).expect(401, { error: 'UNAUTHENTICATED' });
+      }
+      expect(mock.calls().profile ?? 0).toBe(0);
+      await request(app.url).get('/api/me').set('Cookie', `identityId=${good}`).expect(200);
+    });
+    it('a rotated secret: cookies signed with a previous secret are still accepted, new ones use the first', async () => {
+      const rotated = await start({ secret: ['the-new-secret-0123456789abcdef', TEST_SECRET] });
+      const old = await upstreamLogin(mock);
+      await request(rotated.url).get('/api/me').set('Cookie', `identityId=${old}`).expect(200);
+      const res = await request(rotated.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(200);
+      const fresh = setCookies(res)[0]!.split(';')[0]!;
+      await request(rotated.url).get('/api/me').set('Cookie', fresh).expect(200);
+      await request(app.url).get('/api/me').set('Cookie', fresh).expect(401);
+    });
+    it('absoluteLifetime restarts on eviction or restart: the lifetime travels in the cookie', async () => {
+      const id = rawOf(await upstreamLogin(mock));
+      // Issued 31 days ago: any instance, cold or warm, refuses it without asking the upstream.
+      const ancient = signSession(keys, id, Date.now() - 31 * 86_400_000);
+      const res = await request(app.url).get('/api/me').set('Cookie', `identityId=${ancient}`).expect(401);
+      expect(res.body).toEqual({ error: 'SESSION_EXPIRED' });
+      expect(setCookies(res)[0]).toMatch(/^identityId=; .*Max-Age=0/);
+      expect(mock.calls().profile ?? 0).toBe(0);
+      // A short lifetime, with a tiny cache evicting the session between requests.
+      const short = await start({ cookie: { absoluteLifetime: 2 }, cache: { max: 1 } });
+      const login = await request(short.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(200);
+      const cookie = setCookies(login)[0]!.split(';')[0]!;
+      expect(setCookies(login)[0]).toMatch(/Max-Age=2;/);
+      await request(short.url).get('/api/me').set('Cookie', cookie).expect(200);
+      const other = await upstreamLogin(mock);
+      await request(short.url).get('/api/me').set('Cookie', `identityId=${other}`); // evicts the first session
+      await new Promise((r) => setTimeout(r, 2_100));
+      await request(short.url).get('/api/me').set('Cookie', cookie).expect(401, { error: 'SESSION_EXPIRED' });
+      // A restarted instance (a new app, same secret) agrees.
+      const restarted = await start({ cookie: { absoluteLifetime: 2 } });
+      await request(restarted.url).get('/api/me').set('Cookie', cookie).expect(401, { error: 'SESSION_EXPIRED' });
+    });
+    it('a legacy unsigned cookie is accepted only inside acceptUnsignedUntil, and answered with a signed one', async () => {
+      const live = rawOf(await upstreamLogin(mock));
+      const migrating = await start({ cookie: { acceptUnsignedUntil: new Date(Date.now() + 60_000) } });
+      const res = await request(migrating.url).get('/api/me').set('Cookie', `identityId=${live}`).expect(200);
+      const upgraded = setCookies(res)[0]!;
+      expect(upgraded).toMatch(new RegExp(`^identityId=${live}\\.[0-9a-z]+\\.[\\w-]{22}; `));
+      expect(res.headers['cache-control']).toMatch(/no-store/);
+      await request(migrating.url).get('/api/me').set('Cookie', upgraded.split(';')[0]!).expect(200);
+      const closed = await start({ cookie: { acceptUnsignedUntil: new Date(Date.now() - 1_000) } });
+      await request(closed.url).get('/api/me').set('Cookie', `identityId=${live}`).expect(401, { error: 'UNAUTHENTICATED' });
+    });
+  });
+
+  describe('caching (issue 12: cookie-clearing responses are cacheable)', () => {
+    it('a public page that clears an ended session cookie is no-store and Vary: Cookie', async () => {
+      const id = await upstreamLogin(mock);
+      mock.expire({ identityId: rawOf(id) });
+      const res = await request(app.url).get('/public').set('Cookie', `identityId=${id}`).expect(200);
+      expect(setCookies(res)[0]).toMatch(/^identityId=; .*Max-Age=0/);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers.vary).toMatch(/\bCookie\b/);
+    });
+    it('an unknown cookie on a public page: Vary: Cookie; a renewal sets no-store even with noStore: false', async () => {
+      const res = await request(app.url).get('/public').set('Cookie', 'identityId=whatever').expect(200);
+      expect(res.headers.vary).toMatch(/\bCookie\b/);
+      const open = await start({ noStore: false, cookie: { renewInterval: 1 } });
+      const id = await upstreamLogin(mock);
+      await request(open.url).get('/public').set('Cookie', `identityId=${id}`).expect(200);
+      await new Promise((r) => setTimeout(r, 1_100));
+      const renewed = await request(open.url).get('/public').set('Cookie', `identityId=${id}`).expect(200);
+      expect(setCookies(renewed)[0]).toMatch(/^identityId=[^;]+; Path=\/; Max-Age=\d+/);
+      expect(renewed.headers['cache-control']).toBe('no-store');
+      expect(renewed.headers.vary).toMatch(/\bCookie\b/);
+    });
+    it('a 401 or a login redirect for a request with a cookie is no-store and Vary: Cookie', async () => {
+      const res = await request(app.url).get('/account').set('Cookie', 'identityId=whatever').set('Accept', HTML).expect(303);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers.vary).toMatch(/\bCookie\b/);
     });
   });
 
@@ -307,7 +410,7 @@ describe.each(adapters)('$name adapter', (adapter) => {
       expect(ok.headers['cache-control']).toBe('private, no-store');
       expect(String(ok.headers.vary).split(',').filter((v) => v.trim() === 'Cookie')).toHaveLength(1);
       const old = await upstreamLogin(mock);
-      mock.expire({ identityId: old });
+      mock.expire({ identityId: rawOf(old) });
       const expired = await request(app.url).get('/members/required').set('Cookie', `identityId=${old}`).expect(401);
       expect(expired.body).toEqual({ error: 'SESSION_EXPIRED' });
       expect(setCookies(expired)).toEqual(['identityId=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax']);
@@ -317,7 +420,7 @@ describe.each(adapters)('$name adapter', (adapter) => {
     it("a cookie the app sets itself survives beside the one idgate clears, with or without the framework's cookie parser", async () => {
       for (const target of [app, await start({}, { cookieParser: true })]) {
         const id = await upstreamLogin(mock);
-        mock.expire({ identityId: id });
+        mock.expire({ identityId: rawOf(id) });
         const res = await request(target.url).get('/theme').set('Cookie', `identityId=${id}`).expect(200);
         expect(res.body).toEqual({ status: 'expired' });
         const cookies = setCookies(res);
@@ -336,20 +439,20 @@ describe.each(adapters)('$name adapter', (adapter) => {
     });
     it('login over an expired cookie answers exactly one identityId cookie: the new session', async () => {
       const old = await upstreamLogin(mock);
-      mock.expire({ identityId: old });
+      mock.expire({ identityId: rawOf(old) });
       const res = await request(app.url).post('/login').set('Cookie', `identityId=${old}`).send({ email: 'demo@example.com', password: PASSWORD }).expect(200);
       const ours = setCookies(res).filter((c) => c.startsWith('identityId='));
       expect(ours).toHaveLength(1);
-      expect(ours[0]).toMatch(/^identityId=[A-Za-z0-9]{32}; Path=\/; Max-Age=86400; HttpOnly; SameSite=Lax$/);
+      expect(ours[0]).toMatch(/^identityId=[A-Za-z0-9]{32}\.[0-9a-z]+\.[\w-]{22}; Path=\/; Max-Age=86400; HttpOnly; SameSite=Lax$/);
       expect(ours[0]).not.toContain(old);
     });
     it('a form login over an expired cookie redirects with only the new session cookie', async () => {
       const old = await upstreamLogin(mock);
-      mock.expire({ identityId: old });
+      mock.expire({ identityId: rawOf(old) });
       const res = await request(app.url).post('/login').type('form').set('Cookie', `identityId=${old}`).send({ email: 'demo@example.com', password: PASSWORD, returnTo: '/account' }).expect(303);
       expect(res.headers.location).toBe('/account');
       expect(setCookies(res)).toHaveLength(1);
-      expect(setCookies(res)[0]).toMatch(/^identityId=[A-Za-z0-9]{32};/);
+      expect(setCookies(res)[0]).toMatch(/^identityId=[A-Za-z0-9]{32}\.[0-9a-z]+\.[\w-]{22};/);
     });
   });
 

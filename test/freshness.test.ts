@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { IdgateEvent } from '@idgate/core';
 import { adapters } from './adapters/index.js';
 import type { RunningApp } from './adapters/types.js';
-import { optionsFor, setCookies, startMockUpstream, upstreamLogin, type MockUpstream } from './harness.js';
+import { optionsFor, setCookies, startMockUpstream, upstreamLogin, rawOf, type MockUpstream } from './harness.js';
 
 const SECOND = 1000;
 
@@ -61,7 +61,7 @@ describe.each(adapters)('$name: session freshness on a fake clock', (adapter) =>
     expect(refreshes).toBeGreaterThanOrEqual(6); // one per entry lifetime at least
     expect(refreshes).toBeLessThanOrEqual(12); // never more than one per request
     expect(events.filter((e) => e.type === 'refreshed').length).toBeGreaterThanOrEqual(6);
-    expect(mock.sessions().find((s) => s.identityId === id)!.expired).toBe(false);
+    expect(mock.sessions().find((s) => s.identityId === rawOf(id))!.expired).toBe(false);
   });
 
   it('an idle identity expires on schedule', async () => {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { startMockUpstream, type MockUpstream } from '@idgate/mock-upstream';
-import type { IdgateOptions, Logger } from '@idgate/core';
+import { sessionKeys, signSession, type IdgateOptions, type Logger } from '@idgate/core';
 
 /** A valid demo API key (seed 001's format). */
 export const API_KEY = 'DEV_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4';
@@ -14,18 +14,26 @@ export function captureLogger(): Logger & { lines: string[] } {
   return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
+/** The cookie-signing secret every test app gets unless a test passes its own. */
+export const TEST_SECRET = 'idgate-test-secret-0123456789abcdef';
+
 /** idgate options pointing at a mock, with short timeouts so fault tests end fast. */
 export function optionsFor(mock: MockUpstream, extra: Partial<IdgateOptions> = {}): IdgateOptions {
   return {
     upstreamUrl: mock.url,
     apiKey: API_KEY,
+    secret: TEST_SECRET,
     ...extra,
     upstream: { timeout: 400, totalTimeout: 1_500, retries: 2, backoffBase: 20, backoffMax: 100, retryAfterMax: 2_000, ...extra.upstream },
   };
 }
 
-/** Sign in straight at the mock (as if an earlier request had) and return the identityId. */
-export async function upstreamLogin(mock: MockUpstream, email = 'demo@example.com', password = 'demo-password'): Promise<string> {
+/**
+ * Sign in straight at the mock (as if an earlier request had) and return the
+ * session cookie's value that idgate would have issued for it: the identityId
+ * signed with `secret` (`rawOf` gives the identityId back).
+ */
+export async function upstreamLogin(mock: MockUpstream, email = 'demo@example.com', password = 'demo-password', secret = TEST_SECRET): Promise<string> {
   const res = await fetch(`${mock.url}/api/v1/customer/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
@@ -33,8 +41,11 @@ export async function upstreamLogin(mock: MockUpstream, email = 'demo@example.co
   });
   const body = (await res.json()) as { identityId?: string };
   if (!body.identityId) throw new Error(`mock login failed: ${JSON.stringify(body)}`);
-  return body.identityId;
+  return signSession(sessionKeys([secret]), body.identityId, Date.now());
 }
+
+/** The upstream identityId inside a session cookie value from `upstreamLogin`. */
+export const rawOf = (value: string): string => value.slice(0, 32);
 
 /** `Set-Cookie` values of a supertest response. */
 export function setCookies(res: { headers: Record<string, unknown> }): string[] {

@@ -117,7 +117,7 @@ describe.each(adapters)('$name: hostile input', (adapter) => {
     const planted = await upstreamLogin(mock); // even a real, valid session of someone else
     const res = record(await request(app.url).post('/login').type('form').set('Cookie', `identityId=${planted}`).send({ email: 'demo@example.com', password: PASSWORD }));
     const issued = setCookies(res).find((c) => c.startsWith('identityId='))!;
-    expect(issued).toMatch(/^identityId=[A-Za-z0-9]{32};/);
+    expect(issued).toMatch(/^identityId=[A-Za-z0-9]{32}\.[0-9a-z]+\.[\w-]{22};/);
     expect(issued).not.toContain(planted);
   });
 

@@ -75,18 +75,24 @@ describe.each(adapters)('$name: Redis store shared by two instances', (adapter) 
     expect(mock.calls().profile).toBe(1);
   });
 
-  it('stores keyed hashes and the profile, never the raw identityId', async () => {
+  it('the shared store holds personal data in clear text: no more, entries are keyed hashes sealed with AES-256-GCM', async () => {
     const cookie = await login(a);
-    const id = cookie.split('=')[1]!;
+    const id = cookie.split('=')[1]!.slice(0, 32);
     await until(async () => (await admin.keys('idgate:s:*')).length > 1);
     const keys = await admin.keys('idgate:*');
     expect(keys.join(' ')).not.toContain(id);
+    const dump = [];
     for (const k of keys.filter((k) => k.startsWith('idgate:s:'))) {
       const value = (await admin.get(k))!;
-      expect(value).not.toContain(id);
-      expect(JSON.parse(value)).toMatchObject({ email: 'demo@example.com' });
+      dump.push(value);
+      expect(value).toMatch(/^v1\.[\w-]{8}\.[\w-]{16}\.[\w-]+$/);
       expect(await admin.pttl(k)).toBeGreaterThan(0);
     }
+    // A dump shows no e-mail, name, attribute or id; B (same secret) still reads it.
+    const text = dump.join('\n');
+    for (const secret of [id, 'demo@example.com', 'Demo Customer', 'c_demo', 'plan', 'pro']) expect(text).not.toContain(secret);
+    const res = await request(b.url).get('/api/me').set('Cookie', cookie).expect(200);
+    expect(res.body.identity).toMatchObject({ email: 'demo@example.com', name: 'Demo Customer' });
   });
 
   it('a logout on A makes B reject the old cookie within 100 ms', async () => {

@@ -5,6 +5,7 @@ import { httpPolicySchema } from './http.js';
 import type { Logger } from './logger.js';
 import type { CacheStore } from './store.js';
 import type { IdgateEvent } from './events.js';
+import { sessionKeys, type SessionKeys } from './session.js';
 
 /** API key format from seed 001: a prefix and 28 alphanumerics. */
 export const API_KEY_PATTERN = /^(PROD|DEV_|ROOT)[A-Za-z0-9]{28}$/;
@@ -41,6 +42,7 @@ const schema = z
         rolling: z.boolean().default(true),
         renewInterval: z.number().int().positive().default(3_600),
         absoluteLifetime: z.number().int().positive().default(2_592_000),
+        acceptUnsignedUntil: z.coerce.date().optional(),
       })
       .strict()
       .prefault({}),
@@ -53,6 +55,7 @@ const schema = z
         refreshAhead: z.number().min(0).max(1).default(0.5),
         upstreamIdle: z.number().int().positive().default(1_800_000),
         staleIfError: z.number().int().nonnegative().default(300_000),
+        tombstoneMax: z.number().int().positive().default(100_000),
       })
       .strict()
       .prefault({}),
@@ -68,7 +71,9 @@ const schema = z
     exposeLoginCodes: z.boolean().default(false),
     noStore: z.boolean().default(true),
     retryAfter: z.number().int().positive().default(5),
-    secret: z.string().min(16, 'expected at least 16 characters').optional(),
+    secret: z
+      .union([z.string().min(16, 'expected at least 16 characters'), z.array(z.string().min(16, 'expected at least 16 characters')).min(1, 'expected at least one secret')])
+      .optional(),
     environment: z.enum(['development', 'production', 'test']).optional(),
     logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null, { message: 'expected a pino-compatible logger' }).optional(),
     onEvent: fn<(event: IdgateEvent) => void>('onEvent').optional(),
@@ -90,8 +95,13 @@ export type IdgateOptions = Omit<z.input<typeof schema>, 'upstreamUrl' | 'apiKey
 };
 
 /** Options after validation and defaults; frozen. */
-export type IdgateConfig = Readonly<z.output<typeof schema>> & {
+export type IdgateConfig = Readonly<Omit<z.output<typeof schema>, 'secret'>> & {
+  /** The newest secret: signs cookies, keys hashes. */
   readonly secret: string;
+  /** Every accepted secret, newest first (rotation). */
+  readonly secrets: readonly string[];
+  /** Keys derived from `secrets` once: cookie MACs and store encryption. */
+  readonly keys: SessionKeys;
   readonly environment: 'development' | 'production' | 'test';
   readonly cookieName: string;
 };
@@ -116,12 +126,16 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   }
   const cookie: Record<string, unknown> = {};
   if (env.IDGATE_COOKIE_NAME) cookie.name = env.IDGATE_COOKIE_NAME;
+  if (env.IDGATE_ACCEPT_UNSIGNED_UNTIL) cookie.acceptUnsignedUntil = env.IDGATE_ACCEPT_UNSIGNED_UNTIL;
   if (env.IDGATE_COOKIE_SECURE) cookie.secure = env.IDGATE_COOKIE_SECURE === 'auto' ? 'auto' : env.IDGATE_COOKIE_SECURE === 'true';
   if (Object.keys(cookie).length > 0) out.cookie = cookie;
   const cache: Record<string, unknown> = {};
   if (env.IDGATE_CACHE_TTL_MS) cache.ttl = Number(env.IDGATE_CACHE_TTL_MS);
   if (env.IDGATE_CACHE_MAX) cache.max = Number(env.IDGATE_CACHE_MAX);
   if (Object.keys(cache).length > 0) out.cache = cache;
+  // Rotation: the new secret in IDGATE_SECRET, the ones still accepted in IDGATE_PREVIOUS_SECRETS (comma-separated).
+  const previous = (env.IDGATE_PREVIOUS_SECRETS ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  if (previous.length > 0 && typeof out.secret === 'string') out.secret = [out.secret, ...previous];
   return out;
 }
 
@@ -161,11 +175,17 @@ export function resolveConfig(options: IdgateOptions = {}, env: NodeJS.ProcessEn
   if (c.cookie.hostPrefix && c.cookie.secure === false) {
     throw new ConfigError('idgate: option `cookie.secure` cannot be false with `cookie.hostPrefix` (the __Host- prefix requires Secure)');
   }
+  if (c.secret === undefined && environment === 'production') {
+    throw new ConfigError('idgate: option `secret` is required in production (pass it or set IDGATE_SECRET): session cookies are signed with it, and a random one would sign everybody out on every restart');
+  }
+  // A per-process random key still signs and hashes consistently within one
+  // instance (development); instances that share a store need the same `secret`.
+  const secrets = c.secret === undefined ? [randomBytes(32).toString('hex')] : typeof c.secret === 'string' ? [c.secret] : [...c.secret];
   return Object.freeze({
     ...c,
-    // A per-process random key still hashes consistently within one instance;
-    // instances that share a store need the same `secret`.
-    secret: c.secret ?? randomBytes(32).toString('hex'),
+    secret: secrets[0]!,
+    secrets: Object.freeze(secrets),
+    keys: sessionKeys(secrets),
     environment,
     cookieName: c.cookie.hostPrefix ? `__Host-${c.cookie.name}` : c.cookie.name,
   });

@@ -41,7 +41,7 @@ describe('cookie attributes', () => {
     expect(cookieIsSecure(dev, { protocol: 'http', headers: { host: '127.0.0.1:3000' } })).toBe(false);
     expect(cookieIsSecure(dev, { protocol: 'http', headers: { host: 'shop.example' } })).toBe(true);
     expect(cookieIsSecure(dev, { protocol: 'https', headers: { host: 'localhost' } })).toBe(true);
-    const prod = resolveConfig(base, { NODE_ENV: 'production' });
+    const prod = resolveConfig({ ...base, secret: 'a-production-secret-0123456789' }, { NODE_ENV: 'production' });
     expect(cookieIsSecure(prod, { protocol: 'http', headers: { host: 'localhost:3000' } })).toBe(true);
   });
 });

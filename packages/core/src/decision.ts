@@ -36,6 +36,16 @@ export const PRIVATE_HEADERS: readonly Header[] = Object.freeze([
 ] as const);
 /** Headers on redirects to login and on auth failures. */
 export const NO_STORE_HEADERS: readonly Header[] = Object.freeze([['Cache-Control', 'no-store']] as const);
+/**
+ * Headers on every response that sets or clears the session cookie, or whose
+ * answer depended on it: no cache stores it, and none serves it to another cookie.
+ */
+export const COOKIE_HEADERS: readonly Header[] = Object.freeze([
+  ['Cache-Control', 'no-store'],
+  ['Vary', 'Cookie'],
+] as const);
+/** `Vary: Cookie` alone: an answer that depended on the cookie but sets nothing. */
+export const VARY_COOKIE: readonly Header[] = Object.freeze([['Vary', 'Cookie']] as const);
 /** An empty list, shared. */
 export const NONE: readonly never[] = Object.freeze([]);
 

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import { bodyKind, formFields, readBody } from './body.js';
 import { clearedCookie, cookieIsSecure, readCookie, sessionCookie } from './cookies.js';
-import { NO_STORE_HEADERS, PRIVATE_HEADERS, type Decision, type Header } from './decision.js';
+import { COOKIE_HEADERS, NO_STORE_HEADERS, PRIVATE_HEADERS, type Decision, type Header } from './decision.js';
 import { IdgateError, LoginError, RequestError, UpstreamError } from './errors.js';
 import type { Idgate } from './gate.js';
-import { isIdentityId } from './normalize.js';
+import { signSession } from './session.js';
 import { isNavigation, isSameOriginPost, type IdentityRequest } from './request.js';
 import { safeReturnTo } from './returnTo.js';
 import { identityKey } from './store.js';
@@ -93,17 +93,19 @@ export async function login(gate: Idgate, req: IdentityRequest, body: unknown, s
     const key = identityKey(config.secret, identityId);
     gate.emit({ type: 'login', key });
     logger.info({ event: 'login', key }, 'idgate: login succeeded');
+    // The cookie is idgate's own: the upstream id and the session's start under a MAC.
+    const value = signSession(config.keys, identityId, (config.now ?? Date.now)());
     // A cookie the browser brought (possibly planted) is forgotten, not reused.
-    const previous = req.cookies?.[config.cookieName] ?? readCookie(req.headers.cookie, config.cookieName);
-    if (previous && isIdentityId(previous) && previous !== identityId) void gate.verifier.invalidate(previous);
-    const setCookies = [sessionCookie(config, identityId, cookieIsSecure(config, req))];
+    const previous = readCookie(req.headers.cookie, config.cookieName);
+    if (previous !== undefined && previous !== value) void gate.verifier.invalidate(previous);
+    const setCookies = [sessionCookie(config, value, cookieIsSecure(config, req))];
     if (form) {
       const location = safeReturnTo(returnTo, config.afterLoginUrl);
       return { kind: 'redirect', statusCode: 303, location, headers: NO_STORE_HEADERS, setCookies };
     }
     // Prime the cache so the next request is a hit; a transient failure here
     // does not undo a successful login.
-    const state = await gate.verifier.verify(identityId);
+    const state = await gate.verifier.verify(value);
     return { kind: 'respond', statusCode: 200, body: { authenticated: true, identity: state.identity }, headers: PRIVATE_HEADERS, setCookies };
   } catch (err) {
     if (!(err instanceof IdgateError)) throw err;
@@ -126,12 +128,14 @@ export async function logout(gate: Idgate, req: IdentityRequest): Promise<Decisi
     logger.warn({ event: 'csrf-rejected', flow: 'logout', origin: req.headers.origin }, 'idgate: cross-site logout post rejected');
     return reject('FORBIDDEN_ORIGIN', 403);
   }
-  const raw = req.cookies?.[config.cookieName] ?? readCookie(req.headers.cookie, config.cookieName);
-  if (raw && isIdentityId(raw)) {
-    const key = identityKey(config.secret, raw);
-    await gate.verifier.invalidate(raw);
+  const raw = readCookie(req.headers.cookie, config.cookieName);
+  // Only a session idgate signed is ended (and tombstoned): a stranger's
+  // made-up cookie costs no upstream call and takes no slot.
+  const id = raw === undefined ? undefined : await gate.verifier.invalidate(raw);
+  if (id !== undefined) {
+    const key = identityKey(config.secret, id);
     try {
-      await gate.upstream.logout(raw);
+      await gate.upstream.logout(id);
     } catch (err) {
       // The session is gone here and the cookie cleared; the upstream will
       // expire it on inactivity. Worth a warning, not a failed logout.
@@ -142,8 +146,9 @@ export async function logout(gate: Idgate, req: IdentityRequest): Promise<Decisi
     logger.info({ event: 'logout', key }, 'idgate: logout');
   }
   const setCookies = [clearedCookie(config, cookieIsSecure(config, req))];
+  const headers = raw === undefined ? NO_STORE_HEADERS : COOKIE_HEADERS;
   if (bodyKind(req.headers['content-type']) === 'form' || isNavigation(req)) {
-    return { kind: 'redirect', statusCode: 303, location: safeReturnTo(config.afterLogoutUrl), headers: NO_STORE_HEADERS, setCookies };
+    return { kind: 'redirect', statusCode: 303, location: safeReturnTo(config.afterLogoutUrl), headers, setCookies };
   }
-  return { kind: 'respond', statusCode: 200, body: { loggedOut: true }, headers: NO_STORE_HEADERS, setCookies };
+  return { kind: 'respond', statusCode: 200, body: { loggedOut: true }, headers, setCookies };
 }

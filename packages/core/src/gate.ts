@@ -1,11 +1,10 @@
 import type { Readable } from 'node:stream';
 import { resolveConfig, type IdgateConfig, type IdgateOptions } from './config.js';
 import { clearedCookie, cookieIsSecure, readCookie, sessionCookie } from './cookies.js';
-import { NO_STORE_HEADERS, NONE, type Decision, type Header } from './decision.js';
+import { COOKIE_HEADERS, NONE, type Decision, type Header } from './decision.js';
 import type { IdgateEvent } from './events.js';
-import { rawIdentityId, type Identity } from './identity.js';
+import type { Identity } from './identity.js';
 import { redact, silentLogger, type Logger } from './logger.js';
-import { isIdentityId } from './normalize.js';
 import { isNavigation, pathOf, type IdentityRequest } from './request.js';
 import { safeReturnTo } from './returnTo.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
@@ -112,24 +111,25 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
       const sep = config.loginUrl.includes('?') ? '&' : '?';
       // Never redirect the login page to itself: a loop is worse than a 401.
       if (path !== loginPath) {
-        return { kind: 'redirect', statusCode: 303, location: `${config.loginUrl}${sep}returnTo=${returnTo}${reason}`, headers: NO_STORE_HEADERS, setCookies };
+        return { kind: 'redirect', statusCode: 303, location: `${config.loginUrl}${sep}returnTo=${returnTo}${reason}`, headers: COOKIE_HEADERS, setCookies };
       }
     }
-    return { kind: 'reject', statusCode: 401, body: { error: ERROR_FOR[status] }, headers: NO_STORE_HEADERS, setCookies };
+    return { kind: 'reject', statusCode: 401, body: { error: ERROR_FOR[status] }, headers: COOKIE_HEADERS, setCookies };
   }
 
   // Rolling cookie: at most once per renewInterval per session (per instance),
-  // never past the absolute lifetime counted from the session's first sight.
+  // never past the absolute lifetime, which the signed cookie itself carries.
   function renew(state: AuthState, req: IdentityRequest): AuthState {
     const session = state.session;
     if (session === undefined) return state;
     const t = now();
     if (t - session.renewedAt < renewMs) return state;
-    const id = state.identity ? rawIdentityId(state.identity) : undefined;
     const maxAge = Math.min(config.cookie.maxAge, Math.floor((session.since + absoluteMs - t) / 1000));
-    if (id === undefined || maxAge <= 0) return state;
+    if (maxAge <= 0) return state;
     session.renewedAt = t;
-    return { ...state, setCookies: [sessionCookie(config, id, cookieIsSecure(config, req), maxAge)] };
+    // A response that sets the session cookie is never stored by a cache, whatever `noStore` says.
+    const headers = config.noStore ? state.headers : COOKIE_HEADERS;
+    return { ...state, headers, setCookies: [sessionCookie(config, session.value, cookieIsSecure(config, req), maxAge)] };
   }
 
   const gate: Idgate = {
@@ -141,10 +141,11 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
     protects,
 
     authenticate(req) {
-      const raw = req.cookies?.[cookieName] ?? readCookie(req.headers.cookie, cookieName);
+      // Only the raw header, read by the cookie grammar: never a parser's
+      // view, which may have taken a name from inside another cookie's value.
+      const raw = readCookie(req.headers.cookie, cookieName);
       if (raw === undefined) return ANONYMOUS;
-      // Format check before any I/O: malformed values never reach the upstream.
-      if (!isIdentityId(raw)) return ANONYMOUS;
+      // A hit is one map lookup; on a miss the signature is checked before any I/O.
       return verifier.lookup(raw);
     },
 
@@ -155,19 +156,19 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
           if (rule?.where && state.identity && !rule.where(state.identity)) {
             return { kind: 'reject', statusCode: 403, body: { error: 'FORBIDDEN' }, headers: state.headers, setCookies: NONE };
           }
-          return config.cookie.rolling ? renew(state, req) : state;
+          return config.cookie.rolling || state.session?.legacy ? renew(state, req) : state;
         case 'anonymous':
           return required ? deny(req, 'anonymous', NONE) : state;
         case 'expired':
         case 'invalid': {
           const clear = [clearedCookie(config, cookieIsSecure(config, req))];
           if (required) return deny(req, state.status, clear);
-          return { ...state, setCookies: clear };
+          return { ...state, headers: COOKIE_HEADERS, setCookies: clear };
         }
         case 'unavailable': {
           if (!required) return state;
           const retry: Header = ['Retry-After', String(state.retryAfter ?? config.retryAfter)];
-          return { kind: 'reject', statusCode: 503, body: { error: 'UPSTREAM_UNAVAILABLE' }, headers: [...NO_STORE_HEADERS, retry], setCookies: NONE };
+          return { kind: 'reject', statusCode: 503, body: { error: 'UPSTREAM_UNAVAILABLE' }, headers: [...COOKIE_HEADERS, retry], setCookies: NONE };
         }
       }
     },

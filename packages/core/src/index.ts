@@ -1,7 +1,7 @@
 export { createIdgate, isIdgate, type Idgate, type RequireOptions, type CookieSource } from './gate.js';
 export { resolveConfig, API_KEY_PATTERN, type IdgateOptions, type IdgateConfig } from './config.js';
-export { applyHeaders, PRIVATE_HEADERS, NO_STORE_HEADERS, type Decision, type ResponseDecision, type Header, type HeaderTarget } from './decision.js';
-export { ANONYMOUS, EXPIRED, INVALID, createVerifier, type AuthState, type Verifier } from './verifier.js';
+export { applyHeaders, PRIVATE_HEADERS, NO_STORE_HEADERS, COOKIE_HEADERS, VARY_COOKIE, type Decision, type ResponseDecision, type Header, type HeaderTarget } from './decision.js';
+export { ANONYMOUS, UNRECOGNIZED, EXPIRED, INVALID, createVerifier, type AuthState, type Verifier } from './verifier.js';
 export { createUpstreamClient, loginErrorFor, LOGIN_MESSAGES, type UpstreamClient, type Profile, type ProfileResult } from './upstream.js';
 export { createIdentity, rawIdentityId, type Identity, type IdentityStatus } from './identity.js';
 export { IdgateError, ConfigError, UpstreamError, LoginError, RequestError, type IdgateErrorCode, type UpstreamLoginCode } from './errors.js';
@@ -10,6 +10,7 @@ export { safeReturnTo } from './returnTo.js';
 export { isNavigation, isSameOriginPost, pathOf, requestOrigin, type IdentityRequest } from './request.js';
 export { normalizeEmail, normalizeIp, isIdentityId } from './normalize.js';
 export { requestJson, readCappedBody, httpPolicySchema, parseRetryAfter, backoffDelay, type HttpPolicy, type JsonResponse, type RequestOptions } from './http.js';
+export { sessionKeys, signSession, openSession, sealValue, openValue, type SessionKeys, type SessionToken } from './session.js';
 export { identityKey, type CacheStore, type StoredIdentity } from './store.js';
 export { redact, silentLogger, type Logger } from './logger.js';
 export { bodyKind, readBody, formFields, MAX_FORM_BYTES } from './body.js';

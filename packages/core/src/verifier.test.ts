@@ -5,6 +5,7 @@ import { resolveConfig } from './config.js';
 import { silentLogger } from './logger.js';
 import type { UpstreamClient } from './upstream.js';
 import { createVerifier } from './verifier.js';
+import { signSession } from './session.js';
 
 // The upstream here is an in-process answerer: these tests measure the cache
 // itself (bounds, bytes), not the wire, which test/ covers against the mock.
@@ -28,8 +29,11 @@ function inProcessUpstream(): UpstreamClient & { calls: number } {
   return client;
 }
 
-const idFor = (i: number) => `A${String(i).padStart(31, '0')}`;
-const base = { upstreamUrl: 'http://127.0.0.1:1', apiKey: 'DEV_' + 'x'.repeat(28) };
+const base = { upstreamUrl: 'http://127.0.0.1:1', apiKey: 'DEV_' + 'x'.repeat(28), secret: 'verifier-test-secret-0123456789' };
+const keys = resolveConfig(base, {}).keys;
+const issued = Date.now();
+// The cookie value idgate would have issued for the i-th session.
+const idFor = (i: number) => signSession(keys, `A${String(i).padStart(31, '0')}`, issued);
 
 function gc(): () => void {
   v8.setFlagsFromString('--expose-gc');
@@ -68,6 +72,6 @@ describe('verifier cache bounds', () => {
     const hit = verifier.lookup(idFor(1));
     expect(hit).toBe(first);
     expect(Object.isFrozen(hit)).toBe(true);
-    expect(JSON.stringify((hit as typeof first).identity)).not.toContain(idFor(1));
+    expect(JSON.stringify((hit as typeof first).identity)).not.toContain(idFor(1).slice(0, 32));
   });
 });

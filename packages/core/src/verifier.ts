@@ -1,19 +1,24 @@
 import { LRUCache } from 'lru-cache';
 import type { IdgateConfig } from './config.js';
-import { NONE, PRIVATE_HEADERS, type Decision, type Header } from './decision.js';
+import { NONE, PRIVATE_HEADERS, VARY_COOKIE, type Decision, type Header } from './decision.js';
 import { UpstreamError } from './errors.js';
 import type { IdgateEvent } from './events.js';
-import { createIdentity, rawIdentityId, type Identity, type IdentityStatus } from './identity.js';
+import { createIdentity, type Identity, type IdentityStatus } from './identity.js';
 import type { Logger } from './logger.js';
 import { identityKey, type CacheStore, type StoredIdentity } from './store.js';
+import { openSession, openValue, sealValue, signSession, type SessionToken } from './session.js';
 import type { Profile, UpstreamClient } from './upstream.js';
 
 /** Per-session timing the rolling cookie needs; mutable, shared by every hit of the entry. */
 export interface SessionClock {
-  /** Epoch ms the session was first seen: the absolute lifetime counts from here. */
+  /** Epoch ms the session started (the cookie's signed issued-at): the absolute lifetime counts from here. */
   readonly since: number;
   /** Epoch ms the cookie was last (re)issued or renewed. */
   renewedAt: number;
+  /** The signed cookie value to (re)issue. */
+  readonly value: string;
+  /** The request carried a legacy unsigned cookie: answer with the signed one. */
+  readonly legacy?: true;
 }
 
 /**
@@ -34,6 +39,8 @@ function state(status: IdentityStatus, identity: Identity | null, headers: reado
 
 /** The signed-out state. */
 export const ANONYMOUS: AuthState = state('anonymous', null);
+/** Signed-out, but the request carried a cookie by our name that idgate did not sign (forged, tampered, foreign, legacy). */
+export const UNRECOGNIZED: AuthState = state('anonymous', null, VARY_COOKIE);
 /** The upstream said SESSION_EXPIRED (or the absolute lifetime passed). */
 export const EXPIRED: AuthState = state('expired', null);
 /** The upstream said INVALID_IDENTITY, or the session was logged out here. */
@@ -42,31 +49,44 @@ export const INVALID: AuthState = state('invalid', null);
 interface Entry {
   /** Returned as-is on a hit: no allocation on the hot path. */
   readonly state: AuthState;
-  /** Epoch ms of the upstream verification. */
+  /** Epoch ms of the upstream verification, never later than this instance's clock. */
   readonly at: number;
   /** Keyed hash of the identityId, computed once on the miss path. */
   readonly key: string;
+  /** The upstream identityId. */
+  readonly id: string;
   readonly session: SessionClock;
+  /** The other cookie value this entry is cached under (a legacy cookie and its signed successor). */
+  readonly alias?: string;
   stale?: AuthState;
 }
 
 interface Flight {
   promise: Promise<AuthState>;
+  readonly key: string;
+  /** Set when the session is invalidated while the verification runs: its answer is never cached. */
+  fenced: boolean;
 }
 
-/** Verifies identityIds against the upstream with caching, single-flight, refresh-ahead and stale-if-error. */
+/** Verifies session cookies against the upstream with caching, single-flight, refresh-ahead and stale-if-error. */
 export interface Verifier {
   /**
-   * Resolve an identityId (already format-checked). Returns synchronously on a
-   * fresh cache hit, a promise otherwise.
+   * Resolve a session cookie's value. Returns synchronously on a fresh cache
+   * hit (no crypto: the cache is keyed by the whole value) and for a value
+   * idgate did not sign (no I/O); a promise otherwise.
    */
-  lookup(identityId: string): AuthState | Promise<AuthState>;
-  /** Forget a session everywhere (logout): cache, in-flight verifications, shared store. */
-  invalidate(identityId: string): Promise<void>;
+  lookup(cookieValue: string): AuthState | Promise<AuthState>;
+  /**
+   * End a session everywhere (logout): cache, verifications in flight (here
+   * and, through the store, on every instance) and a tombstone that lives as
+   * long as the cookie could. Only a cookie idgate signed takes a tombstone;
+   * resolves to its upstream identityId, or undefined for anything else.
+   */
+  invalidate(cookieValue: string): Promise<string | undefined>;
   /** Verify now, bypassing caches (after a login: primes the cache). */
-  verify(identityId: string): Promise<AuthState>;
+  verify(cookieValue: string): Promise<AuthState>;
   /** Entries in the caches, for tests and metrics. */
-  size(): { positive: number; negative: number; inflight: number };
+  size(): { positive: number; negative: number; inflight: number; tombstones: number };
 }
 
 /**
@@ -74,7 +94,7 @@ export interface Verifier {
  * synchronous (no promise per request), negative answers live in their own
  * bounded cache so a spray of unknown ids cannot evict active users, stale
  * entries must outlive their ttl for stale-if-error, and logout must fence
- * verifications already in flight (the flight identity check in `run`).
+ * verifications already in flight, on this instance and on others.
  */
 export function createVerifier(
   config: IdgateConfig,
@@ -88,58 +108,88 @@ export function createVerifier(
   const ttl = Math.min(config.cache.ttl, config.cache.upstreamIdle);
   const refreshAt = ttl * config.cache.refreshAhead;
   const absoluteMs = config.cookie.absoluteLifetime * 1000;
+  const legacyUntil = config.cookie.acceptUnsignedUntil?.getTime() ?? 0;
   const now = config.now ?? Date.now;
   const store: CacheStore | undefined = config.store;
+  const keys = config.keys;
   const tell = emit ?? (() => {});
-  const privateHeaders = config.noStore ? PRIVATE_HEADERS : NONE;
+  const privateHeaders = config.noStore ? PRIVATE_HEADERS : VARY_COOKIE;
   const keyOf = (id: string) => identityKey(config.secret, id);
-  const perf = config.now ? { perf: { now } } : {};
-  // Only a shared store needs key -> id: its invalidations arrive as hashes.
-  const byKey = store?.subscribe ? new Map<string, string>() : undefined;
+  // After a rotation, tombstones written under an older secret's key still count.
+  const olderKeysOf = (id: string) => config.secrets.slice(1).map((secret) => identityKey(secret, id));
+  // An injected clock is read afresh on every check (lru-cache otherwise caches its clock for a millisecond).
+  const perf = config.now ? { perf: { now }, ttlResolution: 0 } : {};
+  // key -> cookie value: invalidations (local, or another instance's) arrive by key.
+  const byKey = new Map<string, string>();
   const positive = new LRUCache<string, Entry>({
     max: config.cache.max,
-    ...(byKey ? { dispose: (entry: Entry, _id: string, reason: string) => reason !== 'set' && byKey.delete(entry.key) } : {}),
+    dispose: (entry: Entry, value: string, reason: string) => {
+      if (reason !== 'set' && byKey.get(entry.key) === value) byKey.delete(entry.key);
+    },
   });
   const negative = new LRUCache<string, AuthState>({ max: config.cache.negativeMax, ttl: Math.max(1, negativeTtl), ...perf });
-  // Logged-out ids are remembered for as long as their cookie could live, in
-  // case the upstream has no logout and would still call them valid.
-  const tombstones = new LRUCache<string, true>({ max: config.cache.negativeMax, ttl: config.cookie.maxAge * 1000, ...perf });
+  // Logged-out sessions, by key, each kept until its cookie's absolute
+  // lifetime ends. Only sessions idgate signed (or, in a migration window,
+  // verified) get one, so strangers cannot fill it; past `tombstoneMax` the
+  // oldest go, and only the shared store (whose tombstones are not bounded
+  // this way) still remembers them.
+  const revoked = new LRUCache<string, true>({ max: config.cache.tombstoneMax, ttl: absoluteMs, ...perf });
   const inflight = new Map<string, Flight>();
 
   store?.subscribe?.((event) => {
     if (event.type === 'resync') {
-      // Invalidations may have been missed while disconnected: re-verify everything.
+      // Invalidations may have been missed while disconnected: re-verify
+      // everything. Verifications in flight re-check the store's tombstone
+      // after the upstream answers, so they need no fence here.
       positive.clear();
       logger.info({ event: 'store-resync' }, 'idgate: shared store reconnected; local cache dropped');
       return;
     }
-    const id = byKey?.get(event.key);
-    if (id !== undefined) forgetLocally(id);
+    revoke(event.key, absoluteMs);
   });
 
-  function forgetLocally(id: string): void {
-    positive.delete(id);
-    inflight.delete(id);
-    negative.set(id, INVALID);
-    tombstones.set(id, true);
+  /** Forget a session by key on this instance: cache entries, flights in flight, and a tombstone. */
+  function revoke(key: string, lifetimeMs: number): void {
+    revoked.set(key, true, { ttl: Math.max(1, lifetimeMs) });
+    const value = byKey.get(key);
+    if (value !== undefined) {
+      const entry = positive.get(value);
+      positive.delete(value);
+      if (entry?.alias !== undefined) positive.delete(entry.alias);
+      byKey.delete(key);
+    }
+    for (const flight of inflight.values()) if (flight.key === key) flight.fenced = true;
   }
 
-  function remember(cookieValue: string, key: string, profile: Profile, at: number, since: number, previous?: Entry): AuthState {
+  const legacyAllowed = () => legacyUntil > now();
+
+  function remember(value: string, token: SessionToken, key: string, profile: Profile, at: number, previous?: Entry): AuthState {
     // The cookie value is usually a slice of the request's whole Cookie
     // header, and V8 keeps the header alive for as long as the slice: the
-    // cache keeps its own 32-byte copy instead (miss path only).
-    const id = Buffer.from(cookieValue, 'latin1').toString('latin1');
-    const session: SessionClock = previous?.session ?? { since, renewedAt: at };
-    const fresh = state('authenticated', createIdentity(profile, at, id), privateHeaders, { session });
+    // cache keeps its own copy instead (miss path only).
+    const own = Buffer.from(value, 'latin1').toString('latin1');
+    let session = previous?.session;
+    if (session === undefined) {
+      if (token.signed) session = { since: token.issuedAt, renewedAt: at, value: own };
+      else {
+        // A legacy cookie: the session starts now, and is answered with a signed cookie.
+        const since = at;
+        session = { since, renewedAt: 0, value: signSession(keys, token.id, since), legacy: true };
+      }
+    }
+    const fresh = state('authenticated', createIdentity(profile, at, token.id), privateHeaders, { session });
+    const alias = session.value !== own ? session.value : undefined;
     // The entry keeps the identity, not the upstream profile as well: one copy of each field.
-    positive.set(id, { state: fresh, at, key, session });
-    byKey?.set(key, id);
+    const entry: Entry = alias === undefined ? { state: fresh, at, key, id: token.id, session } : { state: fresh, at, key, id: token.id, session, alias };
+    positive.set(own, entry);
+    if (alias !== undefined) positive.set(alias, { ...entry, alias: own, session: { since: session.since, renewedAt: at, value: alias } });
+    byKey.set(key, own);
     return fresh;
   }
 
-  function staleState(id: string, entry: Entry): AuthState {
+  function staleState(entry: Entry): AuthState {
     const identity = entry.state.identity!;
-    entry.stale ??= state('authenticated', createIdentity(identity, entry.at, rawIdentityId(identity) ?? id, true), privateHeaders, { session: entry.session });
+    entry.stale ??= state('authenticated', createIdentity(identity, entry.at, entry.id, true), privateHeaders, { session: entry.session });
     tell({ type: 'stale-served', key: entry.key, ageMs: now() - entry.at });
     return entry.stale;
   }
@@ -150,45 +200,80 @@ export function createVerifier(
     logger.warn({ event: 'store-error', operation }, `idgate: shared store ${operation} failed: ${message}`);
   }
 
-  async function fromStore(id: string, key: string): Promise<AuthState | undefined> {
-    if (!store) return undefined;
+  /** The shared store's view of a key: its (decrypted) entry, a tombstone, or nothing. */
+  async function fromStore(id: string, key: string): Promise<{ kind: 'hit'; value: StoredIdentity } | { kind: 'invalidated' } | { kind: 'miss' }> {
+    if (!store) return { kind: 'miss' };
     try {
       const found = await store.lookup(key);
-      if (found.kind === 'invalidated') return INVALID;
-      if (found.kind === 'hit' && now() - found.value.verifiedAt < ttl) {
-        const { verifiedAt, since, ...profile } = found.value;
-        return remember(id, key, profile, verifiedAt, since);
+      if (found.kind === 'invalidated') return found;
+      for (const older of olderKeysOf(id)) if ((await store.lookup(older)).kind === 'invalidated') return { kind: 'invalidated' };
+      if (found.kind === 'hit') {
+        const value = unseal(key, found.value);
+        if (value) return { kind: 'hit', value };
+        storeError('lookup', new Error('entry could not be decrypted or has an unexpected shape'));
       }
     } catch (err) {
       storeError('lookup', err);
     }
-    return undefined;
+    return { kind: 'miss' };
   }
 
-  async function run(id: string, flight: Flight, previous: Entry | undefined, background: boolean): Promise<AuthState> {
-    const key = previous?.key ?? keyOf(id);
+  function unseal(key: string, sealed: string): StoredIdentity | undefined {
+    const text = typeof sealed === 'string' ? openValue(keys, key, sealed) : undefined;
+    if (text === undefined) return undefined;
+    try {
+      const v = JSON.parse(text) as Record<string, unknown>;
+      const ok =
+        typeof v.id === 'string' && typeof v.email === 'string' && (v.name === undefined || typeof v.name === 'string') &&
+        typeof v.attributes === 'object' && v.attributes !== null && !Array.isArray(v.attributes) && typeof v.verifiedAt === 'number' && Number.isFinite(v.verifiedAt);
+      return ok ? (v as unknown as StoredIdentity) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function run(value: string, token: SessionToken, flight: Flight, previous: Entry | undefined, background: boolean): Promise<AuthState> {
+    const { key } = flight;
     const started = now();
+    const fenced = () => flight.fenced || revoked.has(key);
     try {
       if (!previous) {
-        const shared = await fromStore(id, key);
-        if (shared) {
-          if (inflight.get(id) !== flight) return INVALID;
-          return shared;
+        const shared = await fromStore(token.id, key);
+        if (shared.kind === 'invalidated') {
+          revoke(key, token.signed ? token.issuedAt + absoluteMs - now() : absoluteMs);
+          return INVALID;
+        }
+        if (fenced()) return INVALID;
+        if (shared.kind === 'hit') {
+          const { verifiedAt, ...profile } = shared.value;
+          // An entry from a writer whose clock runs ahead counts as verified
+          // now at the latest: this instance re-verifies within its own ttl.
+          const at = Math.min(verifiedAt, now());
+          if (now() - at < ttl) return remember(value, token, key, profile, at);
         }
       }
-      const result = await upstream.profile(id);
-      if (inflight.get(id) !== flight) return INVALID; // logged out meanwhile: never re-cache
+      const result = await upstream.profile(token.id);
+      if (fenced()) return INVALID; // logged out meanwhile: never re-cache
       if (result.kind === 'valid') {
+        // A logout on another instance whose message this one missed (or has
+        // not received yet) is still a tombstone in the store.
+        if (store && (await fromStore(token.id, key)).kind === 'invalidated') {
+          revoke(key, token.signed ? token.issuedAt + absoluteMs - now() : absoluteMs);
+          return INVALID;
+        }
+        if (fenced()) return INVALID;
         const at = now();
-        const since = previous?.session.since ?? at;
-        const verified = remember(id, key, result.profile, at, since, previous);
+        const verified = remember(value, token, key, result.profile, at, previous);
         tell({ type: previous ? 'refreshed' : 'verified', key, ms: at - started });
-        store?.set(key, { ...result.profile, verifiedAt: at, since }, ttl + staleIfError).catch((err) => storeError('set', err));
+        if (store) {
+          const sealed = sealValue(keys, key, JSON.stringify({ ...result.profile, verifiedAt: at }));
+          store.set(key, sealed, ttl + staleIfError).catch((err) => storeError('set', err));
+        }
         return verified;
       }
       const ended = result.kind === 'expired' ? EXPIRED : INVALID;
-      positive.delete(id);
-      if (negativeTtl > 0) negative.set(id, ended);
+      positive.delete(value);
+      if (negativeTtl > 0) negative.set(value, ended);
       tell({ type: 'expired', key, reason: result.kind === 'expired' ? 'SESSION_EXPIRED' : 'INVALID_IDENTITY' });
       return ended;
     } catch (err) {
@@ -197,65 +282,98 @@ export function createVerifier(
       logger.warn({ event: 'upstream-error', key, code: error.code, background }, error.message);
       // Stale-if-error: a definitive answer never reaches here, so stale data
       // can only stand in for "the upstream did not answer".
-      if (previous && now() - previous.at < ttl + staleIfError) return staleState(id, previous);
-      return state('unavailable', null, NONE, { retryAfter: Math.min(error.retryAfter ?? config.retryAfter, 3600) });
+      if (previous && !fenced() && now() - previous.at < ttl + staleIfError) return staleState(previous);
+      return state('unavailable', null, VARY_COOKIE, { retryAfter: Math.min(error.retryAfter ?? config.retryAfter, 3600) });
     } finally {
-      if (inflight.get(id) === flight) inflight.delete(id);
+      if (inflight.get(value) === flight) inflight.delete(value);
     }
   }
 
-  function start(id: string, previous: Entry | undefined, background: boolean): Promise<AuthState> {
-    const existing = inflight.get(id);
+  function start(value: string, token: SessionToken, key: string, previous: Entry | undefined, background: boolean): Promise<AuthState> {
+    const existing = inflight.get(value);
     if (existing) return existing.promise;
-    const flight = {} as Flight;
-    inflight.set(id, flight);
-    flight.promise = run(id, flight, previous, background);
+    const flight: Flight = { promise: undefined as unknown as Promise<AuthState>, key, fenced: false };
+    inflight.set(value, flight);
+    flight.promise = run(value, token, flight, previous, background);
     return flight.promise;
   }
 
+  /** The cookie as idgate reads it: a token it signed (or a legacy one in the window), else undefined. */
+  function open(value: string): SessionToken | undefined {
+    return openSession(keys, value, legacyUntil !== 0 && legacyAllowed());
+  }
+
+  function miss(value: string): AuthState | Promise<AuthState> {
+    const known = negative.get(value);
+    if (known !== undefined) return known;
+    // Not signed by us (forged, tampered, another app's, or unsigned after
+    // the migration window): anonymous, with no upstream call.
+    const token = open(value);
+    if (token === undefined) return UNRECOGNIZED;
+    if (token.signed && now() - token.issuedAt >= absoluteMs) return EXPIRED;
+    const key = keyOf(token.id);
+    if (revoked.has(key)) return INVALID;
+    if (emit) emit({ type: 'cache-miss', key });
+    return start(value, token, key, undefined, false);
+  }
+
   return {
-    lookup(id) {
-      const entry = positive.get(id);
-      if (entry !== undefined) {
-        const t = now();
-        const age = t - entry.at;
-        if (t - entry.session.since >= absoluteMs) {
-          positive.delete(id);
-          return EXPIRED;
-        }
-        if (age < ttl) {
-          if (emit) emit({ type: 'cache-hit', key: entry.key });
-          // Refresh-ahead: an active session is re-verified in the background
-          // (which also renews it upstream) before its entry runs out.
-          if (age >= refreshAt && !inflight.has(id)) void start(id, entry, true);
-          return entry.state;
-        }
-        // Past its ttl: re-verify and wait. The entry goes along for its key,
-        // its session clock, and (within the stale window) stale-if-error.
-        return start(id, entry, false);
+    lookup(value) {
+      const entry = positive.get(value);
+      if (entry === undefined) return miss(value);
+      const t = now();
+      const age = t - entry.at;
+      if (t - entry.session.since >= absoluteMs) {
+        positive.delete(value);
+        return EXPIRED;
       }
-      const known = negative.get(id);
-      if (known !== undefined) return known;
-      if (tombstones.has(id)) return INVALID;
-      if (emit) emit({ type: 'cache-miss', key: keyOf(id) });
-      return start(id, undefined, false);
+      // age < 0: this clock went back since the verification; re-verify rather than trust it.
+      if (age < ttl && age >= 0) {
+        if (emit) emit({ type: 'cache-hit', key: entry.key });
+        // Refresh-ahead: an active session is re-verified in the background
+        // (which also renews it upstream) before its entry runs out.
+        if (age >= refreshAt && !inflight.has(value)) void start(value, tokenOf(entry), entry.key, entry, true);
+        return entry.state;
+      }
+      // Past its ttl: re-verify and wait. The entry goes along for its
+      // session clock and (within the stale window) stale-if-error.
+      return start(value, tokenOf(entry), entry.key, entry, false);
     },
 
-    async invalidate(id) {
-      const key = positive.get(id)?.key ?? keyOf(id);
-      forgetLocally(id);
-      if (store) await store.invalidate(key, config.cookie.maxAge * 1000).catch((err) => storeError('invalidate', err));
+    async invalidate(value) {
+      const entry = positive.get(value);
+      const token = entry ? tokenOf(entry) : open(value);
+      if (token === undefined) return undefined;
+      // A legacy cookie proves nothing by itself: it takes a slot only once the upstream vouched for it.
+      if (!token.signed && !entry) {
+        const verified = await this.lookup(value);
+        if (verified.status !== 'authenticated') return undefined;
+      }
+      const key = entry?.key ?? keyOf(token.id);
+      const since = entry?.session.since ?? token.issuedAt;
+      const remaining = Number.isFinite(since) ? since + absoluteMs - now() : absoluteMs;
+      if (remaining <= 0) return token.id;
+      revoke(key, remaining);
+      negative.set(value, INVALID);
+      if (store) await store.invalidate(key, remaining).catch((err) => storeError('invalidate', err));
+      return token.id;
     },
 
-    verify(id) {
-      tombstones.delete(id);
-      negative.delete(id);
-      inflight.delete(id);
-      return start(id, undefined, false);
+    verify(value) {
+      negative.delete(value);
+      inflight.delete(value);
+      const token = open(value);
+      if (token === undefined) return Promise.resolve(ANONYMOUS);
+      return start(value, token, keyOf(token.id), undefined, false);
     },
 
     size() {
-      return { positive: positive.size, negative: negative.size, inflight: inflight.size };
+      revoked.purgeStale();
+      return { positive: positive.size, negative: negative.size, inflight: inflight.size, tombstones: revoked.size };
     },
   };
+}
+
+function tokenOf(entry: Entry): SessionToken {
+  return { id: entry.id, issuedAt: entry.session.since, signed: true };
 }

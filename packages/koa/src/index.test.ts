@@ -34,7 +34,7 @@ describe('@idgate/koa', () => {
     app.use(loginHandler());
     const res = await fetch(await listen(app), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(200);
-    expect(res.headers.getSetCookie()[0]).toMatch(/^identityId=[A-Za-z0-9]{32};/);
+    expect(res.headers.getSetCookie()[0]).toMatch(/^identityId=[A-Za-z0-9]{32}\.[0-9a-z]+\.[\w-]{22};/);
   });
 
   it("sets ctx.identity beside ctx.state.identity, and errors go to Koa's error path", async () => {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { CacheStore, StoreEvent, StoreLookup, StoredIdentity } from '@idgate/core';
+import type { CacheStore, StoreEvent, StoreLookup } from '@idgate/core';
 
 /** Options of `redisStore()`. */
 export interface RedisStoreOptions {
@@ -24,24 +24,14 @@ class StoreUnavailable extends Error {
   override name = 'StoreUnavailable';
 }
 
-function isStored(v: unknown): v is StoredIdentity {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Record<string, unknown>;
-  return (
-    typeof o.id === 'string' &&
-    typeof o.email === 'string' &&
-    (o.name === undefined || typeof o.name === 'string') &&
-    typeof o.attributes === 'object' && o.attributes !== null && !Array.isArray(o.attributes) &&
-    typeof o.verifiedAt === 'number' &&
-    typeof o.since === 'number'
-  );
-}
-
 /**
  * Share verified sessions between instances through Redis. Entries live under
  * `${keyPrefix}s:<hmac>` with a TTL (the keys are core's keyed hashes; the raw
- * identityId is never written), logouts leave a tombstone `${keyPrefix}t:<hmac>`
- * and are published so every instance evicts its in-process entry at once.
+ * identityId is never written, and the value is core's AES-256-GCM envelope,
+ * so neither Redis nor its dumps hold an e-mail, a name or an attribute);
+ * logouts leave a tombstone `${keyPrefix}t:<hmac>` for the cookie's remaining
+ * lifetime and are published so every instance evicts its in-process entry
+ * and fences verifications in flight at once.
  *
  * Pub/sub is at-most-once: the tombstone (checked on every cache miss) and a
  * local cache drop on reconnect make a lost message harmless. Redis down, slow
@@ -76,19 +66,12 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       const [value, tomb] = await guarded('lookup', () => client.mget(`${prefix}s:${key}`, `${prefix}t:${key}`));
       if (tomb !== null && tomb !== undefined) return { kind: 'invalidated' };
       if (value === null || value === undefined) return { kind: 'miss' };
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(value);
-      } catch {
-        throw new Error('redis entry is not JSON');
-      }
-      if (!isStored(parsed)) throw new Error('redis entry has an unexpected shape');
-      return { kind: 'hit', value: parsed };
+      // Sealed by core (AES-256-GCM); core authenticates and decrypts it.
+      return { kind: 'hit', value };
     },
 
     async set(key, value, ttlMs) {
-      const { id, email, name, attributes, verifiedAt, since } = value;
-      await guarded('set', () => client.set(`${prefix}s:${key}`, JSON.stringify({ id, email, name, attributes, verifiedAt, since }), 'PX', Math.max(1, ttlMs)));
+      await guarded('set', () => client.set(`${prefix}s:${key}`, value, 'PX', Math.max(1, Math.ceil(ttlMs))));
     },
 
     async invalidate(key, ttlMs) {
@@ -96,7 +79,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         client
           .multi()
           .del(`${prefix}s:${key}`)
-          .set(`${prefix}t:${key}`, '1', 'PX', Math.max(1, ttlMs))
+          .set(`${prefix}t:${key}`, '1', 'PX', Math.max(1, Math.ceil(ttlMs)))
           .publish(channel, key)
           .exec(),
       );
