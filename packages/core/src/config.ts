@@ -68,6 +68,16 @@ const schema = z
     exposeLoginCodes: z.boolean().default(false),
     noStore: z.boolean().default(true),
     retryAfter: z.number().int().positive().default(5),
+    // Issue 12: every Retry-After sent to a client is an integer in [1, retryAfterCap] seconds.
+    retryAfterCap: z.number().int().positive().default(3_600),
+    // Issue 12: request bodies idgate's handlers accept, in bytes, the same on every adapter.
+    bodyLimit: z
+      .object({
+        login: z.number().int().positive().default(16_384),
+        endpoint: z.number().int().positive().default(65_536),
+      })
+      .strict()
+      .prefault({}),
     secret: z.string().min(16, 'expected at least 16 characters').optional(),
     environment: z.enum(['development', 'production', 'test']).optional(),
     logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null, { message: 'expected a pino-compatible logger' }).optional(),
