@@ -489,6 +489,159 @@ describe.each(adapters)('$name adapter', (adapter) => {
     });
   });
 
+  // Issue 12 and 13: limits, Retry-After, e-mail and the breaker, identical on every adapter.
+  // A signed-in session always comes from a login through the app (the cookie is about to be signed).
+  const signIn = async (target: RunningApp): Promise<string> => {
+    const res = await request(target.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(200);
+    return setCookies(res).find((c) => c.startsWith('identityId='))!.split(';')[0]!;
+  };
+  const TOO_LARGE = (limit: number) => ({ error: 'PAYLOAD_TOO_LARGE', message: `The request body is larger than ${limit} bytes.` });
+
+  describe('body limits (issue 12 item 4: same body limits everywhere)', () => {
+    let endpoints: RunningApp;
+    beforeAll(async () => {
+      endpoints = await start({}, { chat: chatStub, kyc: { client: kycStub, options: { formId: 'form-1' } } });
+    });
+    it('a 20 kB login or logout (JSON or form) is 413 PAYLOAD_TOO_LARGE with the same body, before any upstream call', async () => {
+      const big = 'x'.repeat(20 * 1024);
+      const json = await request(app.url).post('/login').send({ email: 'demo@example.com', password: big }).expect(413);
+      expect(json.body).toEqual(TOO_LARGE(16_384));
+      expect(json.headers['cache-control']).toBe('no-store');
+      expect(json.text).not.toMatch(/at .*\.(ts|js):\d+/);
+      const form = await request(app.url).post('/login').type('form').send({ email: 'demo@example.com', password: big }).expect(413);
+      expect(form.body).toEqual(TOO_LARGE(16_384));
+      const out = await request(app.url).post('/logout').send({ pad: big }).expect(413);
+      expect(out.body).toEqual(TOO_LARGE(16_384));
+      expect(setCookies(json)).toEqual([]);
+      expect(mock.calls().login ?? 0).toBe(0);
+    });
+    it('a login body just under 16 kB is read: the upstream answers it', async () => {
+      const body = { email: 'demo@example.com', password: '' };
+      body.password = 'x'.repeat(16_384 - 10 - JSON.stringify(body).length);
+      const res = await request(app.url).post('/login').send(body).expect(401);
+      expect(res.body.error).toBe('INVALID_CREDENTIALS');
+      const ok = await request(app.url).post('/logout').send({ pad: 'x'.repeat(16_000) }).expect(200);
+      expect(ok.body).toEqual({ loggedOut: true });
+    });
+    it('a 70 kB chat or KYC post is 413 PAYLOAD_TOO_LARGE with the same body; just under 64 kB is accepted', async () => {
+      const cookie = await signIn(endpoints);
+      for (const path of ['/chat', '/kyc/session']) {
+        const res = await request(endpoints.url).post(path).set('Cookie', cookie).send({ message: 'x'.repeat(70 * 1024) }).expect(413);
+        expect(res.body).toEqual(TOO_LARGE(65_536));
+        expect(res.headers['cache-control']).toBe('no-store');
+        const message = 'x'.repeat(65_536 - 100);
+        const ok = await request(endpoints.url).post(path).set('Cookie', cookie).send({ message }).expect(200);
+        expect(ok.body.body.message).toHaveLength(message.length);
+      }
+    });
+    it('the limits are options of the core config', async () => {
+      const small = await start({ bodyLimit: { login: 1_000, endpoint: 2_000 } }, { chat: chatStub });
+      const res = await request(small.url).post('/login').send({ email: 'demo@example.com', password: 'x'.repeat(1_200) }).expect(413);
+      expect(res.body).toEqual(TOO_LARGE(1_000));
+      const cookie = await signIn(small);
+      const chat = await request(small.url).post('/chat').set('Cookie', cookie).send({ message: 'x'.repeat(2_100) }).expect(413);
+      expect(chat.body).toEqual(TOO_LARGE(2_000));
+    });
+  });
+
+  describe('Retry-After (issue 12 item 5: Retry-After capped)', () => {
+    const HOSTILE = ['99999999999', '9'.repeat(401), 'Fri, 31 Dec 9999 23:59:59 GMT', '-5', 'soon', '0'];
+    const expectCapped = (res: { headers: Record<string, string> }, cap: number) => {
+      const value = res.headers['retry-after']!;
+      expect(value).toMatch(/^\d+$/);
+      expect(Number(value)).toBeGreaterThanOrEqual(1);
+      expect(Number(value)).toBeLessThanOrEqual(cap);
+    };
+    it.each(HOSTILE)('upstream Retry-After %j on a login lockout or outage reaches the client as an integer in [1, 3600]', async (value) => {
+      mock.fault({ route: 'login', status: 429, headers: { 'retry-after': value }, body: { success: false, error: 'E006', message: 'Too many login attempts.' }, times: 1 });
+      const locked = await request(app.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(429);
+      expectCapped(locked, 3600);
+      mock.fault({ route: 'login', status: 503, headers: { 'retry-after': value }, body: { error: 'down' } });
+      const down = await request(app.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(503);
+      expectCapped(down, 3600);
+      mock.clearFaults();
+      const cookie = await signIn(app);
+      await request(app.url).post('/logout').set('Cookie', cookie).expect(200);
+    });
+    it('a huge upstream Retry-After is capped at retryAfterCap on login, form login and a cold session', async () => {
+      const capped = await start({ retryAfterCap: 120, breaker: { threshold: 100 } });
+      const cookie = await signIn(capped);
+      await request(capped.url).post('/logout').set('Cookie', cookie).expect(200);
+      mock.fault({ route: 'login', status: 429, headers: { 'retry-after': '99999999999' }, body: { success: false, error: 'E006' } });
+      const json = await request(capped.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(429);
+      expect(json.headers['retry-after']).toBe('120');
+      const form = await request(capped.url).post('/login').type('form').send({ email: 'demo@example.com', password: PASSWORD }).expect(303);
+      expect(form.headers['retry-after']).toBe('120');
+      mock.clearFaults();
+      const cold = await signIn(capped); // a session whose next verification is a miss: log in on another app
+      const other = await start({ retryAfterCap: 120 });
+      mock.fault({ route: 'profile', status: 503, headers: { 'retry-after': 'Fri, 31 Dec 9999 23:59:59 GMT' }, body: { error: 'down' } });
+      const unavailable = await request(other.url).get('/api/me').set('Cookie', cold).expect(503);
+      expect(unavailable.headers['retry-after']).toBe('120');
+    });
+  });
+
+  describe('e-mail (issue 12 item 7: one e-mail rule)', () => {
+    it.each(['a(b@example.com', 'x@exa_mple.com', 'a b@example.com', 'x@example', 'x@1.2.3.4'])('%j is a 400 BAD_REQUEST before any upstream call, never a 503', async (email) => {
+      const res = await request(app.url).post('/login').send({ email, password: PASSWORD }).expect(400);
+      expect(res.body).toEqual({ error: 'BAD_REQUEST', message: 'Enter a valid e-mail address.' });
+      expect(res.headers['retry-after']).toBeUndefined();
+      const form = await request(app.url).post('/login').type('form').send({ email, password: PASSWORD, returnTo: '/account' }).expect(303);
+      expect(form.headers.location).toBe('/login?error=BAD_REQUEST&returnTo=%2Faccount');
+      expect(mock.calls().login ?? 0).toBe(0);
+    });
+    it.each(['é@example.com', 'jörg@example.com', 'ada+tag@bücher.example'])('%j is an address for idgate and the upstream alike: an ordinary failed login', async (email) => {
+      const res = await request(app.url).post('/login').send({ email, password: PASSWORD }).expect(401);
+      expect(res.body.error).toBe('INVALID_CREDENTIALS');
+      expect(mock.calls().login).toBe(1);
+    });
+    it('an upstream 4xx idgate does not recognise is a definitive error, not an outage: no 503, no Retry-After, no retry', async () => {
+      const cases = [
+        [{ status: 404, body: '<html>Not Found</html>', headers: { 'content-type': 'text/html' } }, 502, 'UPSTREAM_REFUSED'],
+        [{ status: 409, body: { error: 'CONFLICT' } }, 502, 'UPSTREAM_REFUSED'],
+        [{ status: 400, body: { success: false, error: 'BAD_REQUEST', message: 'email is not valid' } }, 400, 'BAD_REQUEST'],
+      ] as const;
+      for (const [fault, status, code] of cases) {
+        mock.reset({ only: 'calls' });
+        mock.fault({ route: 'login', times: 1, ...fault });
+        const res = await request(app.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(status);
+        expect(res.body.error).toBe(code);
+        expect(res.headers['retry-after']).toBeUndefined();
+        expect(mock.calls().login).toBe(1);
+        mock.fault({ route: 'login', times: 1, ...fault });
+        const form = await request(app.url).post('/login').type('form').send({ email: 'demo@example.com', password: PASSWORD }).expect(303);
+        expect(form.headers.location).toBe(`/login?error=${code}`);
+      }
+      expect(logger.lines.some((l) => l.includes('upstream-refused'))).toBe(true);
+    });
+  });
+
+  describe('circuit breaker (issue 13 item 5: the breaker counts outages only)', () => {
+    it('repeated 404-HTML logouts leave the breaker closed: login and cold sessions still work', async () => {
+      const fresh = await start();
+      const sessions = [];
+      for (let i = 0; i < 8; i++) sessions.push(await signIn(fresh));
+      mock.fault({ route: 'logout', status: 404, body: '<!doctype html><h1>Not Found</h1>', headers: { 'content-type': 'text/html' } });
+      for (const cookie of sessions) await request(fresh.url).post('/logout').set('Cookie', cookie).expect(200);
+      expect(mock.calls().logout).toBe(8);
+      mock.clearFaults();
+      const cookie = await signIn(fresh);
+      const cold = await signIn(app);
+      await request(fresh.url).get('/api/me').set('Cookie', cookie).expect(200);
+      await request(fresh.url).get('/api/me').set('Cookie', cold).expect(200);
+    });
+    it('5xx answers still open it', async () => {
+      const fresh = await start({ breaker: { threshold: 3, cooldown: 60_000 } });
+      mock.fault({ route: 'login', status: 500, body: '<html>oops</html>', headers: { 'content-type': 'text/html' } });
+      for (let i = 0; i < 3; i++) await request(fresh.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(503);
+      mock.clearFaults();
+      mock.reset({ only: 'calls' });
+      const failFast = await request(fresh.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(503);
+      expect(failFast.body.error).toBe('UPSTREAM_UNAVAILABLE');
+      expect(mock.calls().login ?? 0).toBe(0);
+    });
+  });
+
   describe('logout', () => {
     it('clears the cookie, invalidates the cache and calls upstream logout', async () => {
       const id = await upstreamLogin(mock);

@@ -330,6 +330,55 @@ describe.each(adapters)('$name adapter: POST /kyc/session', (adapter) => {
     expect(res.text).not.toContain('a-wrong-secret-value');
   });
 
+  // Issue 13 item 8 and issue 12 item 5. Sessions come from a login through the app.
+  const signIn = async (target: RunningApp, email = 'demo@example.com', password = 'demo-password') => {
+    const res = await request(target.url).post('/login').send({ email, password }).expect(200);
+    const set = res.headers['set-cookie'] as unknown as string[];
+    return set.find((c) => c.startsWith('identityId='))!.split(';')[0]!;
+  };
+  const postWith = (target: RunningApp, cookie: string, body: object = {}) =>
+    request(target.url).post('/kyc/session').set('Accept', 'application/json').set('Cookie', cookie).send(body);
+
+  it("KYC fresh limited per identity: one customer's flood of fresh: true does not rate-limit another customer's first request", async () => {
+    mock.addCustomer({ email: 'ada@example.com', password: 'ada-password', name: 'Ada Lovelace' });
+    const demo = await signIn(app);
+    const first = await postWith(app, demo, { fresh: true }).expect(200);
+    // The mock allows 30 calls per app per window (beforeAll): 40 fresh calls from one customer.
+    for (let i = 0; i < 40; i++) {
+      const res = await postWith(app, demo, { fresh: true }).expect(200);
+      expect(res.body.sessionId).toBe(first.body.sessionId); // beyond the limit: the cached session
+    }
+    expect(mock.calls().kyc).toBe(1);
+    const ada = await signIn(app, 'ada@example.com', 'ada-password');
+    const other = await postWith(app, ada).expect(200);
+    expect(other.body.sessionId).not.toBe(first.body.sessionId);
+    expect(mock.calls().kyc).toBe(2);
+  });
+
+  it('fresh is allowed again after freshInterval, and freshInterval: 0 turns the limit off', async () => {
+    const demo = await signIn(app);
+    const a = await postWith(app, demo, { fresh: true }).expect(200);
+    const b = await postWith(app, demo, { fresh: true }).expect(200);
+    expect(b.body.sessionId).toBe(a.body.sessionId);
+    advance(30_000);
+    const c = await postWith(app, demo, { fresh: true }).expect(200);
+    expect(c.body.sessionId).not.toBe(a.body.sessionId);
+    const unlimited = await start({ freshInterval: 0 });
+    const d = await postWith(unlimited, demo, { fresh: true }).expect(200);
+    const e = await postWith(unlimited, demo, { fresh: true }).expect(200);
+    expect(e.body.sessionId).not.toBe(d.body.sessionId);
+  });
+
+  it('Retry-After capped: an absurd Retry-After from the KYC API reaches the browser as at most 3600', async () => {
+    const demo = await signIn(app);
+    for (const value of ['99999999999', '9'.repeat(401), 'Fri, 31 Dec 9999 23:59:59 GMT']) {
+      mock.fault({ route: 'kyc', status: 429, body: { statusCode: 429, messages: ['Too many requests'] }, headers: { 'retry-after': value }, times: 1 });
+      const res = await postWith(app, demo).expect(503);
+      expect(res.body).toEqual({ error: 'KYC_RATE_LIMITED', message: 'Too many requests' });
+      expect(res.headers['retry-after']).toBe('3600');
+    }
+  });
+
   it('a rate-limited upstream answers 503 with Retry-After', async () => {
     const id = await upstreamLogin(mock);
     mock.fault({ route: 'kyc', status: 429, body: { statusCode: 429, messages: ['Too many requests'] }, headers: { 'retry-after': '30' } });

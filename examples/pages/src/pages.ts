@@ -7,8 +7,10 @@ const MESSAGES: Record<string, string> = {
   ACCOUNT_BANNED: 'This account has been suspended.',
   EMAIL_NOT_VERIFIED: 'Confirm your e-mail address before signing in.',
   TOO_MANY_ATTEMPTS: 'Too many login attempts. Try again later.',
-  BAD_REQUEST: 'Enter an e-mail address and a password.',
+  BAD_REQUEST: 'Enter a valid e-mail address and a password.',
+  PAYLOAD_TOO_LARGE: 'That was too much to send. Enter an e-mail address and a password.',
   UPSTREAM_UNAVAILABLE: 'Sign-in is unavailable right now. Try again shortly.',
+  UPSTREAM_REFUSED: 'Sign-in failed: the sign-in service refused the request.',
   FORBIDDEN_ORIGIN: 'This form was posted from another site.',
 };
 

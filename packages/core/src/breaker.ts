@@ -18,9 +18,10 @@ export interface Breaker {
 }
 
 /**
- * A consecutive-failure circuit breaker. Only `UpstreamError`s (timeouts,
- * network errors, 5xx, malformed bodies) count as failures; a definitive
- * answer, whatever it says, proves the upstream is up.
+ * A consecutive-failure circuit breaker. Only outages count as failures:
+ * `UpstreamError`s with `outage: true` (timeouts, network errors, 5xx, 429,
+ * unreadable 2xx). A definitive answer, whatever it says (a 4xx with an HTML
+ * body included), proves the upstream is up: it is never counted.
  * @example
  * const breaker = createBreaker({ threshold: 5, cooldown: 5000 });
  * await breaker.run(() => client.profile(id));
@@ -48,7 +49,9 @@ export function createBreaker(options: BreakerOptions, now: () => number = Date.
         failures = 0;
         return result;
       } catch (err) {
-        if (err instanceof UpstreamError && err.code !== 'UPSTREAM_REJECTED') {
+        // Outages only: a definitive 4xx (any body) proves the upstream is up, so
+        // strangers cannot open the circuit for everyone with calls it refuses.
+        if (err instanceof UpstreamError && err.outage) {
           failures = probe ? options.threshold : failures + 1;
           if (failures >= options.threshold) openedAt = now();
         }

@@ -71,6 +71,16 @@ const schema = z
     exposeLoginCodes: z.boolean().default(false),
     noStore: z.boolean().default(true),
     retryAfter: z.number().int().positive().default(5),
+    // Issue 12: every Retry-After sent to a client is an integer in [1, retryAfterCap] seconds.
+    retryAfterCap: z.number().int().positive().default(3_600),
+    // Issue 12: request bodies idgate's handlers accept, in bytes, the same on every adapter.
+    bodyLimit: z
+      .object({
+        login: z.number().int().positive().default(16_384),
+        endpoint: z.number().int().positive().default(65_536),
+      })
+      .strict()
+      .prefault({}),
     secret: z
       .union([z.string().min(16, 'expected at least 16 characters'), z.array(z.string().min(16, 'expected at least 16 characters')).min(1, 'expected at least one secret')])
       .optional(),

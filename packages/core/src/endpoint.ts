@@ -1,9 +1,11 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { bodyKind, readBody } from './body.js';
+import { bodyKind, payloadTooLarge, readBody } from './body.js';
 import { applyHeaders, NO_STORE_HEADERS, type Header, type ResponseDecision } from './decision.js';
 import { IdgateError, RequestError } from './errors.js';
+import type { Idgate } from './gate.js';
+import { clientRetryAfter } from './http.js';
 import type { Identity } from './identity.js';
 import type { Logger } from './logger.js';
 import { isSameOriginPost, type IdentityRequest } from './request.js';
@@ -49,6 +51,26 @@ export interface RunEndpointOptions {
   logger: Logger;
   /** Body cap in bytes. @default 65536 */
   maxBodyBytes?: number;
+  /** Largest Retry-After sent to the client, in seconds. @default 3600 */
+  retryAfterCap?: number;
+  /** Retry-After when the error suggests none, in seconds. @default 5 */
+  retryAfter?: number;
+}
+
+/**
+ * The `runEndpoint` options of a gate: its allowed origins, logger,
+ * `bodyLimit.endpoint`, `retryAfterCap` and `retryAfter`. What every adapter passes.
+ * @example await runEndpoint(endpoint, input, endpointOptions(gate));
+ */
+export function endpointOptions(gate: Pick<Idgate, 'config' | 'logger'>): RunEndpointOptions {
+  const { config } = gate;
+  return {
+    allowedOrigins: config.allowedOrigins,
+    logger: gate.logger,
+    maxBodyBytes: config.bodyLimit.endpoint,
+    retryAfterCap: config.retryAfterCap,
+    retryAfter: config.retryAfter,
+  };
 }
 
 function rejectWith(statusCode: number, error: string, message: string, headers: readonly Header[] = NO_STORE_HEADERS): ResponseDecision {
@@ -94,9 +116,12 @@ export async function runEndpoint(
   } catch (err) {
     if (!(err instanceof IdgateError)) throw err;
     options.logger.warn({ event: 'endpoint-error', code: err.code, status: err.status }, err.message);
+    if (err.code === 'PAYLOAD_TOO_LARGE') return payloadTooLarge(options.maxBodyBytes ?? 65_536);
     const retryAfter = (err as { retryAfter?: number }).retryAfter;
     const headers: Header[] = [...NO_STORE_HEADERS];
-    if (err.status === 429 || err.status === 503) headers.push(['Retry-After', String(retryAfter ?? 5)]);
+    if (err.status === 429 || err.status === 503) {
+      headers.push(['Retry-After', String(clientRetryAfter(retryAfter, options.retryAfterCap ?? 3600, options.retryAfter ?? 5))]);
+    }
     return rejectWith(err.status, err.code, err.message, headers);
   }
 }

@@ -5,6 +5,7 @@ export type IdgateErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
   | 'UPSTREAM_BAD_RESPONSE'
   | 'UPSTREAM_REJECTED'
+  | 'UPSTREAM_REFUSED'
   | 'INVALID_CREDENTIALS'
   | 'LOGIN_FAILED'
   | 'UNKNOWN_EMAIL'
@@ -13,6 +14,7 @@ export type IdgateErrorCode =
   | 'TOO_MANY_ATTEMPTS'
   | 'EMAIL_NOT_VERIFIED'
   | 'BAD_REQUEST'
+  | 'PAYLOAD_TOO_LARGE'
   | 'FORBIDDEN_ORIGIN'
   // @idgate/kyc: one per row of the Azakaw GetSessionId error table (seeds 002/004).
   | 'KYC_INVALID_REQUEST'
@@ -63,20 +65,39 @@ export class ConfigError extends IdgateError {
   }
 }
 
+/** The codes of `UpstreamError`. */
+export type UpstreamErrorCode = 'UPSTREAM_TIMEOUT' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_BAD_RESPONSE' | 'UPSTREAM_REJECTED' | 'UPSTREAM_REFUSED';
+
 /**
- * The upstream could not give a definitive answer (timeout, network error,
- * 5xx, malformed body). Transient: never cached as "invalid".
+ * The upstream gave no answer idgate can use. Two kinds, told apart by
+ * `outage`, which is decided where the error is made:
+ * - an outage (`outage: true`): timeout, network error, 5xx, 429, a 2xx whose
+ *   body is unreadable or off-contract. Transient: retried, counted by the
+ *   circuit breaker, answered 503 + Retry-After, may be served stale.
+ * - a definitive refusal (`outage: false`): a 4xx idgate does not recognise
+ *   (`UPSTREAM_REFUSED`, or `UPSTREAM_BAD_RESPONSE` when its body is not JSON)
+ *   or our API key refused (`UPSTREAM_REJECTED`). Never retried, never counted
+ *   by the breaker, never answered with Retry-After.
+ * Neither is ever cached as "invalid".
+ * @example if (err instanceof UpstreamError && !err.outage) logger.error({ status: err.upstreamStatus }, 'upstream refused');
  */
 export class UpstreamError extends IdgateError {
-  /** Seconds the caller may suggest in Retry-After, when known. */
+  declare readonly code: UpstreamErrorCode;
+  /** Seconds the caller may suggest in Retry-After, when known (raw: cap it with `clientRetryAfter` before sending). */
   readonly retryAfter: number | undefined;
+  /** True when the upstream is (maybe) down; false for a definitive answer. @default false for UPSTREAM_REJECTED / UPSTREAM_REFUSED, else true */
+  readonly outage: boolean;
+  /** The HTTP status the upstream answered, when it answered. */
+  readonly upstreamStatus: number | undefined;
   constructor(
-    code: 'UPSTREAM_TIMEOUT' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_BAD_RESPONSE' | 'UPSTREAM_REJECTED',
+    code: UpstreamErrorCode,
     message: string,
-    options?: { cause?: unknown; retryAfter?: number; status?: number },
+    options?: { cause?: unknown; retryAfter?: number | undefined; status?: number; outage?: boolean; upstreamStatus?: number },
   ) {
     super(code, message, { status: options?.status ?? 503, cause: options?.cause });
     this.retryAfter = options?.retryAfter;
+    this.outage = options?.outage ?? (code !== 'UPSTREAM_REJECTED' && code !== 'UPSTREAM_REFUSED');
+    this.upstreamStatus = options?.upstreamStatus;
   }
 }
 
@@ -105,9 +126,10 @@ export class LoginError extends IdgateError {
   }
 }
 
-/** The request itself is wrong (bad body, bad e-mail, bad IP, cross-site form post). */
+/** The request itself is wrong (bad body, bad e-mail, bad IP, body over its limit, cross-site form post). */
 export class RequestError extends IdgateError {
-  constructor(code: 'BAD_REQUEST' | 'FORBIDDEN_ORIGIN', message: string, options?: { status?: number; cause?: unknown }) {
-    super(code, message, { status: options?.status ?? (code === 'FORBIDDEN_ORIGIN' ? 403 : 400), cause: options?.cause });
+  constructor(code: 'BAD_REQUEST' | 'PAYLOAD_TOO_LARGE' | 'FORBIDDEN_ORIGIN', message: string, options?: { status?: number; cause?: unknown }) {
+    const status = options?.status ?? (code === 'FORBIDDEN_ORIGIN' ? 403 : code === 'PAYLOAD_TOO_LARGE' ? 413 : 400);
+    super(code, message, { status, cause: options?.cause });
   }
 }

@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
-import { bodyKind, formFields, readBody } from './body.js';
+import { bodyKind, formFields, payloadTooLarge, readBody } from './body.js';
 import { clearedCookie, cookieIsSecure, readCookie, sessionCookie } from './cookies.js';
 import { COOKIE_HEADERS, NO_STORE_HEADERS, PRIVATE_HEADERS, type Decision, type Header } from './decision.js';
 import { IdgateError, LoginError, RequestError, UpstreamError } from './errors.js';
 import type { Idgate } from './gate.js';
 import { signSession } from './session.js';
+import { clientRetryAfter } from './http.js';
 import { isNavigation, isSameOriginPost, type IdentityRequest } from './request.js';
 import { safeReturnTo } from './returnTo.js';
 import { identityKey } from './store.js';
@@ -21,6 +22,13 @@ const CLIENT_MESSAGES: Record<string, string> = {
   UPSTREAM_UNAVAILABLE: 'Sign-in is unavailable right now. Try again shortly.',
 };
 
+// What a client is told when the upstream, not the client, failed the login.
+const UPSTREAM_MESSAGES: Record<string, string> = {
+  UPSTREAM_UNAVAILABLE: CLIENT_MESSAGES.UPSTREAM_UNAVAILABLE!,
+  BAD_REQUEST: 'The sign-in service refused this e-mail address or password.',
+  UPSTREAM_REFUSED: 'Sign-in failed: the sign-in service refused the request.',
+};
+
 // Unknown e-mail, no account and wrong password answer identically, so the
 // login form cannot be used to find out who has an account.
 const ENUMERATING = new Set(['LOGIN_FAILED', 'UNKNOWN_EMAIL', 'NO_ACCOUNT', 'INVALID_CREDENTIALS']);
@@ -32,25 +40,38 @@ function queryParam(url: string, name: string): string | undefined {
 }
 
 function failure(gate: Idgate, req: IdentityRequest, err: IdgateError, form: boolean, returnTo: string | undefined): Decision {
-  const { config } = gate;
+  const { config, logger } = gate;
+  // One 413 on every adapter, form or JSON (Fastify answers it before the handler runs).
+  if (err.code === 'PAYLOAD_TOO_LARGE') return payloadTooLarge(config.bodyLimit.login);
   let code: string = err.code;
   let status = err.status;
+  // RequestError messages are ours and say what to fix ("Enter a valid e-mail address.").
+  let message = err instanceof RequestError && err.code === 'BAD_REQUEST' ? err.message : (CLIENT_MESSAGES[code] ?? err.message);
   if (err instanceof UpstreamError) {
-    code = 'UPSTREAM_UNAVAILABLE';
-    status = 503;
+    if (err.outage) {
+      code = 'UPSTREAM_UNAVAILABLE';
+      status = 503;
+    } else {
+      // A definitive answer idgate does not recognise: the upstream is up, so
+      // no 503 and no Retry-After. Its 400 refuses what we sent for the client.
+      logger.error({ event: 'upstream-refused', operation: 'login', code: err.code, status: err.upstreamStatus }, `idgate: ${err.message}`);
+      [code, status] = err.upstreamStatus === 400 ? ['BAD_REQUEST', 400] : ['UPSTREAM_REFUSED', 502];
+    }
+    message = UPSTREAM_MESSAGES[code]!;
   } else if (ENUMERATING.has(err.code) && !config.exposeLoginCodes) {
     code = 'INVALID_CREDENTIALS';
     status = 401;
+    message = CLIENT_MESSAGES[code]!;
   }
   const headers: Header[] = [...NO_STORE_HEADERS];
   const retryAfter = err instanceof LoginError || err instanceof UpstreamError ? err.retryAfter : undefined;
-  if (status === 429 || status === 503) headers.push(['Retry-After', String(retryAfter ?? config.retryAfter)]);
+  if (status === 429 || status === 503) headers.push(['Retry-After', String(clientRetryAfter(retryAfter, config.retryAfterCap, config.retryAfter))]);
   if (form) {
     const sep = config.loginUrl.includes('?') ? '&' : '?';
     const back = returnTo ? `&returnTo=${encodeURIComponent(safeReturnTo(returnTo))}` : '';
     return { kind: 'redirect', statusCode: 303, location: `${config.loginUrl}${sep}error=${code}${back}`, headers, setCookies: [], };
   }
-  const body: Record<string, unknown> = { error: code, message: CLIENT_MESSAGES[code] ?? err.message };
+  const body: Record<string, unknown> = { error: code, message };
   if (config.exposeLoginCodes && err instanceof LoginError && err.upstreamCode) body.upstreamCode = err.upstreamCode;
   return { kind: 'reject', statusCode: status, body, headers, setCookies: [], error: err };
 }
@@ -70,7 +91,7 @@ function reject(code: string, status: number, extra: Header[] = []): Decision {
  * bodies; the cookie is always the upstream's new identityId (a cookie planted
  * before login is never kept); a form post is redirected to a safe returnTo,
  * a JSON call answered with the identity. `body` is what a body parser
- * produced, or undefined to read `stream` (capped at 16 kB).
+ * produced, or undefined to read `stream` (capped at `bodyLimit.login`, 16 kB).
  */
 export async function login(gate: Idgate, req: IdentityRequest, body: unknown, stream?: Readable): Promise<Decision> {
   const { config, logger } = gate;
@@ -85,7 +106,7 @@ export async function login(gate: Idgate, req: IdentityRequest, body: unknown, s
   let returnTo: string | undefined;
   try {
     // No body parser mounted: read the raw stream ourselves, capped.
-    if (body === undefined && stream) body = await readBody(stream);
+    if (body === undefined && stream) body = await readBody(stream, config.bodyLimit.login);
     const fields = formFields(kind, body);
     returnTo = fields.returnTo ?? queryParam(req.url, 'returnTo');
     if (!fields.email || !fields.password) throw new RequestError('BAD_REQUEST', 'email and password are required');
@@ -119,14 +140,24 @@ export async function login(gate: Idgate, req: IdentityRequest, body: unknown, s
 /**
  * Logout: POST only, same-origin only; ends the session upstream (a missing
  * upstream logout route is tolerated), invalidates the cache here and in the
- * shared store, clears the cookie with matching attributes.
+ * shared store, clears the cookie with matching attributes. `stream`, when no
+ * parser read the body, is drained up to `bodyLimit.login` (413 beyond).
  */
-export async function logout(gate: Idgate, req: IdentityRequest): Promise<Decision> {
+export async function logout(gate: Idgate, req: IdentityRequest, stream?: Readable): Promise<Decision> {
   const { config, logger } = gate;
   if (req.method !== 'POST') return reject('METHOD_NOT_ALLOWED', 405, [['Allow', 'POST']]);
   if (!isSameOriginPost(req, config.allowedOrigins)) {
     logger.warn({ event: 'csrf-rejected', flow: 'logout', origin: req.headers.origin }, 'idgate: cross-site logout post rejected');
     return reject('FORBIDDEN_ORIGIN', 403);
+  }
+  // The body means nothing here, but it is capped like login's, as Fastify caps what it parses.
+  if (stream && !stream.readableEnded) {
+    try {
+      await readBody(stream, config.bodyLimit.login);
+    } catch (err) {
+      if (err instanceof RequestError && err.code === 'PAYLOAD_TOO_LARGE') return payloadTooLarge(config.bodyLimit.login);
+      throw err;
+    }
   }
   const raw = readCookie(req.headers.cookie, config.cookieName);
   // Only a session idgate signed is ended (and tombstoned): a stranger's

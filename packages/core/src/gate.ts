@@ -5,6 +5,7 @@ import { COOKIE_HEADERS, NONE, type Decision, type Header } from './decision.js'
 import type { IdgateEvent } from './events.js';
 import type { Identity } from './identity.js';
 import { redact, silentLogger, type Logger } from './logger.js';
+import { clientRetryAfter } from './http.js';
 import { isNavigation, pathOf, type IdentityRequest } from './request.js';
 import { safeReturnTo } from './returnTo.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
@@ -38,8 +39,8 @@ export interface Idgate {
   decide(state: AuthState, req: IdentityRequest, rule?: RequireOptions): Decision;
   /** The login flow: CSRF check, body validation, upstream login, cookie, redirect or JSON. */
   login(req: IdentityRequest, body: unknown, stream?: Readable): Promise<Decision>;
-  /** The logout flow: upstream logout, cache invalidation, cookie cleared. */
-  logout(req: IdentityRequest): Promise<Decision>;
+  /** The logout flow: upstream logout, cache invalidation, cookie cleared; `stream` (unparsed body) is capped at `bodyLimit.login`. */
+  logout(req: IdentityRequest, stream?: Readable): Promise<Decision>;
   /** Emit an event to `onEvent` (errors in the listener are logged, never thrown). */
   emit(event: IdgateEvent): void;
 }
@@ -167,14 +168,14 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
         }
         case 'unavailable': {
           if (!required) return state;
-          const retry: Header = ['Retry-After', String(state.retryAfter ?? config.retryAfter)];
+          const retry: Header = ['Retry-After', String(clientRetryAfter(state.retryAfter, config.retryAfterCap, config.retryAfter))];
           return { kind: 'reject', statusCode: 503, body: { error: 'UPSTREAM_UNAVAILABLE' }, headers: [...COOKIE_HEADERS, retry], setCookies: NONE };
         }
       }
     },
 
     login: (req, body, stream) => login(gate, req, body, stream),
-    logout: (req) => logout(gate, req),
+    logout: (req, stream) => logout(gate, req, stream),
   };
   Object.defineProperty(gate, IDGATE, { value: true });
   return Object.freeze(gate);

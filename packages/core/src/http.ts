@@ -64,20 +64,44 @@ export interface RequestOptions {
   now?: () => number;
 }
 
+/** The largest number of seconds `parseRetryAfter` returns (about 31 years): always finite. */
+export const RETRY_AFTER_PARSE_MAX = 1e9;
+
 /**
  * Seconds from a Retry-After header (delta-seconds or HTTP date), or
- * undefined when absent, negative or unreadable.
+ * undefined when absent, negative or unreadable. Always a finite integer in
+ * [0, 1e9]: a 400-digit value or a date in year 9999 gives 1e9, never
+ * Infinity or NaN. This is the upstream's raw wish, used to decide whether to
+ * wait; what a client is told goes through `clientRetryAfter`.
  * @example parseRetryAfter('120') // 120
  */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  if (/^-/.test(trimmed)) return undefined;
+  // Leading zeros are harmless; more than 10 significant digits is past the cap anyway.
+  if (/^\d+$/.test(trimmed)) return trimmed.replace(/^0+(?=\d)/, '').length > 10 ? RETRY_AFTER_PARSE_MAX : Math.min(Number(trimmed), RETRY_AFTER_PARSE_MAX);
+  if (/^[-+]/.test(trimmed) || /^[\d.eE+-]+$/.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
+  if (!Number.isFinite(at) || !Number.isFinite(now)) return undefined;
   const seconds = Math.ceil((at - now) / 1000);
-  return seconds >= 0 ? seconds : undefined;
+  return seconds >= 0 ? Math.min(seconds, RETRY_AFTER_PARSE_MAX) : undefined;
+}
+
+/**
+ * The Retry-After value idgate sends a client: an integer number of seconds
+ * in [1, cap], whatever the upstream (or anything else) suggested. `seconds`
+ * undefined, NaN, infinite, zero or negative gives `fallback` (itself clamped).
+ * Every client-facing Retry-After goes through here: the gate's 503, the
+ * login flow's 429/503, chat and KYC endpoints (`runEndpoint`), and so the
+ * breaker's fail-fast wait too.
+ * @param cap the `retryAfterCap` option. @default 3600
+ * @param fallback the `retryAfter` option. @default 5
+ * @example clientRetryAfter(99999999999, 3600) // 3600
+ */
+export function clientRetryAfter(seconds: number | undefined, cap = 3600, fallback = 5): number {
+  const top = Number.isFinite(cap) && cap >= 1 ? Math.floor(cap) : 1;
+  const pick = (v: number | undefined) => (v !== undefined && Number.isFinite(v) && v > 0 ? Math.min(top, Math.max(1, Math.ceil(v))) : undefined);
+  return pick(seconds) ?? pick(fallback) ?? 1;
 }
 
 /** Exponential backoff with equal jitter: half fixed, half random, capped. */
@@ -177,15 +201,23 @@ async function attemptOnce(url: string, policy: HttpPolicy, options: RequestOpti
   try {
     body = text === '' ? undefined : JSON.parse(text);
   } catch (cause) {
-    const transient = status === 429 || status >= 500;
-    const error = new UpstreamError('UPSTREAM_BAD_RESPONSE', `${label}: upstream answered ${status} with a body that is not JSON`, { cause });
-    // An HTML error page from a proxy in front of a failing upstream is still a 5xx worth retrying.
-    return transient ? { error, retry: options.retryStatus ? options.retryStatus(status) : true } : { error, retry: false };
+    const transient = status === 429 || status >= 500 || status < 400;
+    // An HTML error page from a proxy in front of a failing upstream is still a 5xx worth retrying,
+    // and an unreadable 2xx is an outage; a 4xx with any body is a definitive answer: not retried,
+    // not an outage (the circuit breaker ignores it).
+    const error = new UpstreamError('UPSTREAM_BAD_RESPONSE', `${label}: upstream answered ${status} with a body that is not JSON`, {
+      cause,
+      outage: transient,
+      upstreamStatus: status,
+      ...(transient ? {} : { status: 502 }),
+    });
+    const retry = (status === 429 || status >= 500) && (options.retryStatus ? options.retryStatus(status) : true);
+    return { error, retry };
   }
   const response: JsonResponse = { status, headers, body };
   if (!(status === 429 || status >= 500) || options.isAnswer?.(response)) return { response };
   const retryAfter = parseRetryAfter(headers.get('retry-after'));
-  const error = new UpstreamError('UPSTREAM_UNAVAILABLE', `${label}: upstream answered ${status}`, retryAfter === undefined ? {} : { retryAfter });
+  const error = new UpstreamError('UPSTREAM_UNAVAILABLE', `${label}: upstream answered ${status}`, { upstreamStatus: status, ...(retryAfter === undefined ? {} : { retryAfter }) });
   const tooLong = retryAfter !== undefined && retryAfter * 1000 > policy.retryAfterMax;
   return { error, retry: !tooLong && (options.retryStatus ? options.retryStatus(status) : true), retryAfter };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isIdentityId, normalizeEmail, normalizeIp } from './normalize.js';
+import { canonicalEmail, isIdentityId, normalizeEmail, normalizeIp } from './normalize.js';
 import { RequestError } from './errors.js';
 
 describe('normalizeIp (seed 001)', () => {
@@ -31,6 +31,33 @@ describe('normalizeEmail', () => {
       try { once = normalizeEmail(email); } catch { return; }
       expect(normalizeEmail(once)).toBe(once);
       expect(once).toBe(once.toLowerCase());
+    }));
+  });
+});
+
+describe('one e-mail rule (issue 12 item 7)', () => {
+  it.each([
+    ['é@example.com', 'é@example.com'],
+    ['Jörg@Example.COM', 'jörg@example.com'],
+    ['用户@例子.广告', '用户@xn--fsqu00a.xn--4rr70v'],
+    ['ada+tag@bücher.de', 'ada+tag@xn--bcher-kva.de'],
+    ["o'brien.x-y_z@sub.example.co.uk", "o'brien.x-y_z@sub.example.co.uk"],
+    ['e\u0301@example.com', 'é@example.com'],
+  ])('accepts %j as %j', (input, out) => expect(canonicalEmail(input)).toBe(out));
+
+  it.each([
+    'a(b@example.com', 'x@exa_mple.com', '"a b"@example.com', 'a..b@example.com', '.a@example.com', 'a.@example.com',
+    'x@example', 'x@1.2.3.4', 'x@-example.com', 'x@example-.com', 'x@example.com.', 'x@ex%61mple.com', 'x@[127.0.0.1]',
+    'a@b@example.com', '💥@example.com', 'a\u200b@example.com', `${'a'.repeat(65)}@example.com`, `a@${'b'.repeat(64)}.com`,
+  ])('refuses %j: 400 BAD_REQUEST with a clear message', (input) => {
+    expect(canonicalEmail(input)).toBeNull();
+    expect(() => normalizeEmail(input)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', status: 400, message: 'Enter a valid e-mail address.' }));
+  });
+
+  it('property: canonical forms are fixed points', () => {
+    fc.assert(fc.property(fc.oneof(fc.emailAddress(), fc.string()), (email) => {
+      const once = canonicalEmail(email);
+      if (once !== null) expect(canonicalEmail(once)).toBe(once);
     }));
   });
 });

@@ -75,7 +75,7 @@ export function loginErrorFor(code: UpstreamLoginCode, retryAfter?: number): Log
 }
 
 const bad = (label: string, status: number) =>
-  new UpstreamError('UPSTREAM_BAD_RESPONSE', `${label}: upstream answered ${status} with an unexpected body`);
+  new UpstreamError('UPSTREAM_BAD_RESPONSE', `${label}: upstream answered ${status} with an unexpected body`, { upstreamStatus: status });
 
 /**
  * Build the upstream client from a resolved config. The API key goes in a
@@ -98,10 +98,18 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
   const breaker = createBreaker(config.breaker, config.now);
   const call: typeof requestJson = (url, policy, options) => breaker.run(() => requestJson(url, policy, options));
 
-  const unexpected = (label: string, res: JsonResponse): UpstreamError =>
-    res.status === 401 || res.status === 403
-      ? new UpstreamError('UPSTREAM_REJECTED', `${label}: upstream refused our credentials (${res.status}); check apiKey`, { status: 503 })
-      : bad(label, res.status);
+  // An answer none of the contract's shapes matches. A 4xx is definitive (the
+  // upstream is up and said no): not an outage, never retried, logged by the
+  // caller; a 2xx/3xx off-contract is an unreadable answer, i.e. an outage.
+  const unexpected = (label: string, res: JsonResponse): UpstreamError => {
+    if (res.status === 401 || res.status === 403) {
+      return new UpstreamError('UPSTREAM_REJECTED', `${label}: upstream refused our credentials (${res.status}); check apiKey`, { status: 502, upstreamStatus: res.status });
+    }
+    if (res.status >= 400 && res.status < 500) {
+      return new UpstreamError('UPSTREAM_REFUSED', `${label}: upstream answered ${res.status}, which idgate does not recognise`, { status: 502, upstreamStatus: res.status });
+    }
+    return bad(label, res.status);
+  };
 
   return {
     circuit: breaker.state,
@@ -154,11 +162,18 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
     },
 
     async logout(identityId) {
-      const res = await call(logoutUrl, config.upstream, {
-        ...common,
-        label: 'logout',
-        body: { apiKey: config.apiKey, identityId },
-      });
+      let res: JsonResponse;
+      try {
+        res = await call(logoutUrl, config.upstream, {
+          ...common,
+          label: 'logout',
+          body: { apiKey: config.apiKey, identityId },
+        });
+      } catch (err) {
+        // No logout route, whatever the 404's body (an HTML page included): tolerated.
+        if (err instanceof UpstreamError && !err.outage && err.upstreamStatus === 404) return;
+        throw err;
+      }
       if (res.status === 404 || res.status < 300) return;
       if (sessionError.safeParse(res.body).success) return; // already gone upstream
       throw unexpected('logout', res);

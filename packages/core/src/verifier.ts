@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { IdgateConfig } from './config.js';
 import { NONE, PRIVATE_HEADERS, VARY_COOKIE, type Decision, type Header } from './decision.js';
 import { UpstreamError } from './errors.js';
+import { clientRetryAfter } from './http.js';
 import type { IdgateEvent } from './events.js';
 import { createIdentity, type Identity, type IdentityStatus } from './identity.js';
 import type { Logger } from './logger.js';
@@ -283,7 +284,7 @@ export function createVerifier(
       // Stale-if-error: a definitive answer never reaches here, so stale data
       // can only stand in for "the upstream did not answer".
       if (previous && !fenced() && now() - previous.at < ttl + staleIfError) return staleState(previous);
-      return state('unavailable', null, VARY_COOKIE, { retryAfter: Math.min(error.retryAfter ?? config.retryAfter, 3600) });
+      return state('unavailable', null, VARY_COOKIE, { retryAfter: clientRetryAfter(error.retryAfter, config.retryAfterCap, config.retryAfter) });
     } finally {
       if (inflight.get(value) === flight) inflight.delete(value);
     }

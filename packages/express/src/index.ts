@@ -3,6 +3,7 @@ import {
   ConfigError,
   applyHeaders,
   createIdgate,
+  endpointOptions,
   type AuthState,
   type Decision,
   type Idgate,
@@ -133,7 +134,7 @@ export function logoutHandler(): RequestHandler {
   return async function logoutHandler(req, res, next) {
     try {
       const { gate } = tagOf(req, 'logoutHandler()');
-      apply(res, await gate.logout(new ExpressRequest(req)), next);
+      apply(res, await gate.logout(new ExpressRequest(req), req), next);
     } catch (err) {
       next(err);
     }
@@ -149,7 +150,7 @@ function endpointHandler(name: string, endpoint: IdentityEndpoint): RequestHandl
       const result = await runEndpoint(
         endpoint,
         { identity: req.identity, request: new ExpressRequest(req), body: req.body, stream: req, signal: aborter.signal },
-        { allowedOrigins: gate.config.allowedOrigins, logger: gate.logger },
+        endpointOptions(gate),
       );
       if (result.kind === 'stream') await writeStream(res, result, aborter.signal);
       else apply(res, result, next);

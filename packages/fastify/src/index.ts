@@ -1,6 +1,6 @@
 import { errorCodes, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
-import { ConfigError, MAX_FORM_BYTES, applyHeaders, createIdgate, runEndpoint, writeStream } from '@idgate/core';
+import { ConfigError, applyHeaders, createIdgate, endpointOptions, payloadTooLarge, runEndpoint, writeStream } from '@idgate/core';
 import type { AuthState, Decision, EndpointSource, HeaderTarget, Idgate, IdgateOptions, IdentityEndpoint, RequireOptions } from '@idgate/core';
 import type { IdgateDecorator, RequireIdentityHook } from './types.js';
 
@@ -12,6 +12,7 @@ const STATE = Symbol('idgate.state');
 const FORM_ROUTE = Symbol('idgate.formRoute');
 const FORM = 'application/x-www-form-urlencoded';
 const FORM_HANDLERS = new WeakSet<object>(); // login/logout: the only routes the plugin's form parser answers
+const ENDPOINT_HANDLERS = new WeakSet<object>(); // chat/KYC: capped at bodyLimit.endpoint
 type Tagged = FastifyRequest & { [STATE]: AuthState | null };
 
 /** Core's header target over `reply`, not `reply.raw`: Fastify writes its own headers at send time, so raw ones set early would be overwritten. */
@@ -88,12 +89,12 @@ export function logoutHandler(): RouteHandlerMethod {
 }
 
 function endpointHandler(name: string, endpoint: IdentityEndpoint): RouteHandlerMethod {
-  return async function identityEndpoint(request, reply) {
+  const handler: RouteHandlerMethod = async function identityEndpoint(request, reply) {
     const gate = gateOf(request, name);
     const aborter = new AbortController();
     reply.raw.on('close', () => aborter.abort());
     const input = { identity: request.identity, request, body: request.body, signal: aborter.signal };
-    const result = await runEndpoint(endpoint, input, { allowedOrigins: gate.config.allowedOrigins, logger: gate.logger });
+    const result = await runEndpoint(endpoint, input, endpointOptions(gate));
     if (result.kind !== 'stream') return apply(reply, result), reply;
     // Streaming bypasses Fastify's reply: carry the headers set so far (Cache-Control, Vary) onto the raw response.
     reply.hijack();
@@ -101,6 +102,8 @@ function endpointHandler(name: string, endpoint: IdentityEndpoint): RouteHandler
     await writeStream(reply.raw, result, aborter.signal);
     return reply;
   };
+  ENDPOINT_HANDLERS.add(handler);
+  return handler;
 }
 
 /**
@@ -146,12 +149,24 @@ const plugin: FastifyPluginAsync<IdgateOptions | Idgate> = async (app, options) 
       if (rule !== 'required' && (typeof rule !== 'object' || rule === null)) throw new ConfigError(`idgate: route ${route.url}: config.identity must be 'required' or { where }`);
       route.onRequest = [requireIdentity(rule === 'required' ? {} : rule), ...[route.onRequest ?? []].flat()];
     }
-    if (FORM_HANDLERS.has(route.handler)) route.config = Object.assign({ ...route.config }, { [FORM_ROUTE]: true });
+    const form = FORM_HANDLERS.has(route.handler);
+    if (form) route.config = Object.assign({ ...route.config }, { [FORM_ROUTE]: true });
+    // Fastify parses bodies before the handler runs (default cap 1 MiB): give idgate's handlers
+    // the same limits as the other adapters (unless the route sets its own), and core's 413 answer.
+    if (form || ENDPOINT_HANDLERS.has(route.handler)) {
+      const limit = (route.bodyLimit ??= form ? gate.config.bodyLimit.login : gate.config.bodyLimit.endpoint);
+      const own = route.errorHandler;
+      route.errorHandler = function idgateBodyLimit(error, request, reply) {
+        if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return apply(reply, payloadTooLarge(limit)), reply;
+        if (own) return own.call(this, error, request, reply);
+        throw error; // to the instance's error handler, as without idgate
+      };
+    }
   });
   // Fastify parses no forms, but login/logout forms post them. Only when the app has no parser of
   // its own, and only for idgate's handlers: other routes keep Fastify's 415, as without the plugin.
   if (!app.hasContentTypeParser(FORM)) {
-    app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (request, body, parsed) => {
+    app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: gate.config.bodyLimit.login }, (request, body, parsed) => {
       if ((request.routeOptions.config as { [FORM_ROUTE]?: true })[FORM_ROUTE]) parsed(null, body);
       else parsed(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(FORM), undefined);
     });

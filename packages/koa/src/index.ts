@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { ConfigError, applyHeaders, createIdgate, runEndpoint, writeStream } from '@idgate/core';
+import { ConfigError, applyHeaders, createIdgate, endpointOptions, runEndpoint, writeStream } from '@idgate/core';
 import type { AuthState, Decision, EndpointSource, Idgate, IdgateOptions, IdentityEndpoint, IdentityRequest, RequireOptions } from '@idgate/core';
 import './types.js';
 
@@ -105,7 +105,7 @@ export function loginHandler(): Middleware {
  */
 export function logoutHandler(): Middleware {
   return async function logoutHandler(ctx: Tagged, next) {
-    await apply(ctx, await gateOf(ctx, 'logoutHandler()').logout(new KoaRequest(ctx)), next);
+    await apply(ctx, await gateOf(ctx, 'logoutHandler()').logout(new KoaRequest(ctx), ctx.req), next);
   };
 }
 
@@ -115,7 +115,7 @@ function endpointHandler(name: string, endpoint: IdentityEndpoint): Middleware {
     const aborter = new AbortController();
     ctx.res.on('close', () => aborter.abort());
     const input = { identity: ctx.state.identity, request: new KoaRequest(ctx), body: parsedBody(ctx), stream: ctx.req, signal: aborter.signal };
-    const result = await runEndpoint(endpoint, input, { allowedOrigins: gate.config.allowedOrigins, logger: gate.logger });
+    const result = await runEndpoint(endpoint, input, endpointOptions(gate));
     if (result.kind !== 'stream') return apply(ctx, result, next);
     ctx.respond = false; // Koa steps aside; we write the raw response as chunks arrive
     await writeStream(ctx.res, result, aborter.signal);

@@ -94,6 +94,7 @@ const schema = z
     path: z.string().regex(/^\/[^\s?#]*$/, 'expected a path starting with /').default(GET_SESSION_PATH),
     skewMs: z.number().int().nonnegative().default(60_000),
     maxEntries: z.number().int().positive().default(10_000),
+    freshInterval: z.number().int().nonnegative().default(30_000),
     secret: z.string().min(16, 'expected at least 16 characters').optional(),
     http: httpPolicySchema(65_536),
     store: z
@@ -126,6 +127,13 @@ export interface KycClientOptions {
   skewMs?: number;
   /** Sessions kept in memory (least recently used go first). @default 10000 */
   maxEntries?: number;
+  /**
+   * At most one `fresh: true` per customer (tenant, form, e-mail) within this
+   * many ms; a `fresh` call inside the interval is served like a plain one
+   * (the cached session), so one customer cannot spend the tenant's rate limit.
+   * 0 turns the limit off. @default 30000
+   */
+  freshInterval?: number;
   /** HMAC key for cache keys (≥ 16 chars). @default a key derived from `appSecret`, so instances with the same app share keys */
   secret?: string;
   /** Timeouts and retries. @default 3 s per attempt, 8 s total, 2 retries on 429/5xx/network, backoff 100 ms–2 s, Retry-After ≤ 5 s, 64 KiB body cap */
@@ -208,6 +216,9 @@ export function createKycClient(options: KycClientOptions): KycClient {
   const baseFetch = parsed.data.fetch ?? fetch;
   const hashKey = parsed.data.secret ?? createHmac('sha256', appSecret).update('@idgate/kyc cache key').digest();
   const cache = new LRUCache<string, Entry>({ max: parsed.data.maxEntries });
+  // When each customer last got a `fresh` call through, on the `now` clock.
+  const freshInterval = parsed.data.freshInterval;
+  const lastFresh = new LRUCache<string, number>({ max: parsed.data.maxEntries });
   const inflight = new Map<string, Flight>();
 
   // Tenant and form are in the hash: a shared store may serve several of each.
@@ -306,7 +317,16 @@ export function createKycClient(options: KycClientOptions): KycClient {
       const fields = checkCustomer(customer);
       if (opts.signal?.aborted) throw aborted();
       const key = keyOf(fields.customerEmail);
-      const fresh = opts.fresh === true;
+      let fresh = opts.fresh === true;
+      if (fresh && freshInterval > 0) {
+        const t = now();
+        const last = lastFresh.get(key);
+        // Issue 13: `fresh` is limited per customer; beyond the limit the caller gets the cached session.
+        if (last !== undefined && t - last >= 0 && t - last < freshInterval) {
+          fresh = false;
+          log('debug', { event: 'kyc-fresh-limited', key }, 'kyc: fresh limited for this customer; serving the cached session');
+        } else lastFresh.set(key, t);
+      }
       if (!fresh) {
         const hit = cache.get(key);
         if (hit && hit.freshUntil > now()) return hit.session;

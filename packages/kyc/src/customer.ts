@@ -1,3 +1,4 @@
+import { canonicalEmail } from '@idgate/core';
 import { KycError } from './errors.js';
 
 /** An individual's details (seed 004, `individual`). */
@@ -38,9 +39,6 @@ export type KycCustomerInput =
 export type KycCustomerFields = Record<string, unknown> & { customerEmail: string };
 
 const TYPES = new Set(['Individual', 'LegalEntity']);
-// The WHATWG `input type=email` grammar, as the mock upstream applies it: the
-// client must refuse exactly what the upstream refuses, no more.
-const EMAIL = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const OPTIONAL_STRINGS = ['customerMobileNumber', 'employeeId', 'clientId'] as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -53,7 +51,7 @@ const filled = (v: unknown): v is string => typeof v === 'string' && v.trim() !=
  * `LegalEntity` → "Invalid customer type."; not exactly one of `individual` /
  * `company` → "Invalid Customer Details"; the object not matching the type →
  * "Invalid Customer Type"; a missing or mistyped field → "Invalid request parameters".
- * Returns the fields to send: the e-mail normalized, null/undefined optionals dropped.
+ * Returns the fields to send: the e-mail canonical (`canonicalEmail` of `@idgate/core`), null/undefined optionals dropped.
  * @example checkCustomer({ customerType: 'Individual', customerEmail: 'A@x.io', individual: { firstName: 'A', lastName: 'B' } }).customerEmail // 'a@x.io'
  */
 export function checkCustomer(input: unknown): KycCustomerFields {
@@ -66,8 +64,10 @@ export function checkCustomer(input: unknown): KycCustomerFields {
   if (hasIndividual !== (customerType === 'Individual')) throw new KycError('KYC_CUSTOMER_TYPE_MISMATCH');
 
   const invalid = () => new KycError('KYC_INVALID_PARAMETERS');
-  const customerEmail = typeof input.customerEmail === 'string' ? input.customerEmail.trim().toLowerCase() : '';
-  if (customerEmail.length > 254 || !EMAIL.test(customerEmail)) throw invalid();
+  // idgate's one e-mail rule, shared with login (and applied by the mock upstream):
+  // the client refuses exactly what the upstream refuses, no more.
+  const customerEmail = canonicalEmail(input.customerEmail);
+  if (customerEmail === null) throw invalid();
   const out: KycCustomerFields = { customerType, customerEmail };
   for (const key of OPTIONAL_STRINGS) {
     const v = input[key];

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import type { MockModule, MockReply, MockRequest } from './server.js';
 
 /** A BizKitHub login error code (seed 001). */
@@ -86,7 +87,14 @@ const SEED: readonly CustomerInput[] = [
 const API_KEY = /^(PROD|DEV_|ROOT)[A-Za-z0-9]{28}$/;
 const IDENTITY_ID = /^[A-Za-z0-9]{32}$/;
 // The WHATWG `input type=email` grammar, on the already-lowercased address.
-const EMAIL = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+// idgate's one e-mail rule (packages/core/src/normalize.ts, `canonicalEmail`),
+// repeated here because the mock imports nothing of idgate's; test/email.test.ts
+// holds the two to the same answers. Local part: dot-atom with non-ASCII
+// letters, marks and digits (RFC 6531), at most 64 bytes; domain: IDNA to
+// ASCII, then two or more LDH labels, the last not all digits.
+const EMAIL_LOCAL = /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+const EMAIL_DOMAIN_CHARS = /^[\p{L}\p{M}\p{N}.-]+$/u;
+const EMAIL_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const CODES = new Set(Object.keys(LOGIN_ERRORS));
 
@@ -257,10 +265,21 @@ export function createBizKitHub(options: BizKitHubOptions, now: () => number): B
   };
 }
 
-/** Trims and lowercases an e-mail address; null when it is not one. */
+/** Canonicalizes an e-mail address (NFC, trimmed, lowercased, the domain in IDNA ASCII form); null when it is not one. */
 export function normalizeEmail(raw: string): string | null {
-  const email = raw.trim().toLowerCase();
-  return email.length <= 254 && EMAIL.test(email) ? email : null;
+  if (typeof raw !== 'string' || raw.length > 1024) return null;
+  const email = raw.normalize('NFC').trim().toLowerCase();
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return null;
+  const local = email.slice(0, at);
+  const rawDomain = email.slice(at + 1);
+  if (Buffer.byteLength(local) > 64 || !EMAIL_LOCAL.test(local) || !EMAIL_DOMAIN_CHARS.test(rawDomain)) return null;
+  const domain = /^[\x00-\x7f]*$/.test(rawDomain) ? rawDomain : domainToASCII(rawDomain);
+  if (domain === '' || domain.length > 253) return null;
+  const labels = domain.split('.');
+  if (labels.length < 2 || !labels.every((l) => EMAIL_LABEL.test(l)) || /^\d+$/.test(labels[labels.length - 1]!)) return null;
+  const out = `${local}@${domain}`;
+  return Buffer.byteLength(out) <= 254 ? out : null;
 }
 
 /** Normalizes `customerRealIp` as seed 001 says; null when it is not an IP. */
