@@ -4,13 +4,14 @@ export { applyHeaders, PRIVATE_HEADERS, NO_STORE_HEADERS, type Decision, type Re
 export { ANONYMOUS, EXPIRED, INVALID, createVerifier, type AuthState, type Verifier } from './verifier.js';
 export { createUpstreamClient, loginErrorFor, LOGIN_MESSAGES, type UpstreamClient, type Profile, type ProfileResult } from './upstream.js';
 export { createIdentity, rawIdentityId, type Identity, type IdentityStatus } from './identity.js';
-export { IdgateError, ConfigError, UpstreamError, LoginError, RequestError, type IdgateErrorCode, type UpstreamLoginCode } from './errors.js';
+export { IdgateError, ConfigError, UpstreamError, LoginError, LoginThrottledError, RequestError, type IdgateErrorCode, type UpstreamLoginCode } from './errors.js';
 export { readCookie, sessionCookie, clearedCookie, cookieIsSecure, hostnameOf } from './cookies.js';
 export { safeReturnTo } from './returnTo.js';
 export { isNavigation, isSameOriginPost, pathOf, requestOrigin, type IdentityRequest } from './request.js';
 export { normalizeEmail, normalizeIp, isIdentityId } from './normalize.js';
 export { requestJson, readCappedBody, httpPolicySchema, parseRetryAfter, backoffDelay, type HttpPolicy, type JsonResponse, type RequestOptions } from './http.js';
-export { identityKey, type CacheStore, type StoredIdentity } from './store.js';
+export { identityKey, type CacheStore, type StoredIdentity, type AttemptTake } from './store.js';
+export { createLoginThrottle, throttleKey, ipBucket, type LoginThrottle, type LoginAttempt, type LoginThrottleOptions } from './throttle.js';
 export { redact, silentLogger, type Logger } from './logger.js';
 export { bodyKind, readBody, formFields, MAX_FORM_BYTES } from './body.js';
 export type { IdgateEvent, IdgateEventType } from './events.js';
