@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import { redisStore, type RedisStore } from '@idgate/redis';
-import type { IdgateEvent } from '@idgate/core';
+import { createMetrics, type IdgateEvent } from '@idgate/core';
 import { adapters } from './adapters/index.js';
 import type { AppOptions, RunningApp } from './adapters/types.js';
 import { captureLogger, optionsFor, setCookies, startMockUpstream, type MockUpstream } from './harness.js';
@@ -125,7 +125,8 @@ describe.each(adapters)('$name: login throttle', (adapter) => {
   });
 
   it('300 e-mails from one client: past the per-IP limit every answer is 429 and the upstream sees no more calls', async () => {
-    const app = await start();
+    const metrics = createMetrics();
+    const app = await start({ onEvent: metrics.onEvent });
     const statuses: number[] = [];
     let callsAtLimit = -1;
     for (let i = 0; i < 300; i++) {
@@ -139,7 +140,9 @@ describe.each(adapters)('$name: login throttle', (adapter) => {
     expect(logins()).toBe(30);
     // Even the right password for a real account waits for the IP's window.
     await post(app, 'demo@example.com', PASSWORD).expect(429);
-    expect(events.filter((e) => e.type === 'login-throttled' && e.reason === 'ip')).toHaveLength(271);
+    expect(metrics.throttled()).toEqual({ email: 0, ip: 271 });
+    expect(metrics.counters()['login-throttled']).toBe(271);
+    expect(metrics.prometheus()).toContain('idgate_login_throttled_total{reason="ip"} 271');
   });
 
   it('with trust proxy, two forwarded IPs are counted apart; without it, X-Forwarded-For is ignored', async () => {

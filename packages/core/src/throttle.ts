@@ -59,13 +59,8 @@ export interface LoginAttempt {
   failed(err: IdgateError): Promise<IdgateError>;
 }
 
-/** The `loginThrottle` option after defaults. */
-export interface LoginThrottleOptions {
-  perEmail: number | false;
-  perIp: number | false;
-  window: number;
-  max: number;
-}
+/** The `loginThrottle` option after defaults (when not `false`). */
+export type LoginThrottleOptions = Exclude<IdgateConfig['loginThrottle'], false>;
 
 const NOOP_ATTEMPT: LoginAttempt = Object.freeze({ succeeded: async () => {}, failed: async (err: IdgateError) => err });
 
@@ -192,7 +187,7 @@ function hasAttemptStore(store: CacheStore | undefined): store is CacheStore & R
  * const attempt = await throttle.begin(email, req.ip); // throws LoginThrottledError
  */
 export function createLoginThrottle(config: IdgateConfig, emit: (event: IdgateEvent) => void = () => {}): LoginThrottle & { sizes(): { email: number; ip: number } } {
-  const options = config.loginThrottle;
+  const options: LoginThrottleOptions | false = config.loginThrottle;
   if (options === false) return { begin: async () => NOOP_ATTEMPT, sizes: () => ({ email: 0, ip: 0 }) };
   const now = config.now ?? Date.now;
   const { secret } = config;
