@@ -126,16 +126,23 @@ describe.each(adapters)('$name adapter', (adapter) => {
       expect(answers[1]).toEqual(answers[0]);
       expect(answers[2]).toEqual(answers[0]);
     });
-    it('banned (403), unverified (403) and too many attempts (429 + Retry-After) stay distinguishable', async () => {
+    it('banned (403) and unverified (403) stay distinguishable; too many attempts is one 429 (+ Retry-After) for every e-mail', async () => {
       const banned = await request(app.url).post('/login').send({ email: 'banned@example.com', password: PASSWORD });
       expect([banned.status, banned.body.error]).toEqual([403, 'ACCOUNT_BANNED']);
       const unverified = await request(app.url).post('/login').send({ email: 'unverified@example.com', password: PASSWORD });
       expect([unverified.status, unverified.body.error]).toEqual([403, 'EMAIL_NOT_VERIFIED']);
-      let last;
-      for (let i = 0; i < 7; i++) last = await request(app.url).post('/login').send({ email: 'demo@example.com', password: 'nope' });
-      expect(last!.status).toBe(429);
-      expect(last!.body.error).toBe('TOO_MANY_ATTEMPTS');
-      expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
+      // Its own app: the lockout it builds must not reach the other cases.
+      const fresh = await start();
+      const last: request.Response[] = [];
+      for (const email of ['demo@example.com', `nobody-${Date.now()}@example.com`]) {
+        let res: request.Response | undefined;
+        for (let i = 0; i < 7; i++) res = await request(fresh.url).post('/login').send({ email, password: 'nope' });
+        last.push(res!);
+      }
+      expect(last[0]!.status).toBe(429);
+      expect(last[0]!.body.error).toBe('TOO_MANY_ATTEMPTS');
+      expect(Number(last[0]!.headers['retry-after'])).toBeGreaterThan(0);
+      expect([last[1]!.status, last[1]!.body]).toEqual([last[0]!.status, last[0]!.body]);
     });
     it('exposeLoginCodes reveals the upstream code', async () => {
       const exposed = await start({ exposeLoginCodes: true });
@@ -553,15 +560,18 @@ describe.each(adapters)('$name adapter', (adapter) => {
       expect(Number(value)).toBeLessThanOrEqual(cap);
     };
     it.each(HOSTILE)('upstream Retry-After %j on a login lockout or outage reaches the client as an integer in [1, 3600]', async (value) => {
+      // Each step on its own app: the lockout locks this e-mail in that app's limiter.
+      const locking = await start();
       mock.fault({ route: 'login', status: 429, headers: { 'retry-after': value }, body: { success: false, error: 'E006', message: 'Too many login attempts.' }, times: 1 });
-      const locked = await request(app.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(429);
+      const locked = await request(locking.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(429);
       expectCapped(locked, 3600);
+      const outage = await start();
       mock.fault({ route: 'login', status: 503, headers: { 'retry-after': value }, body: { error: 'down' } });
-      const down = await request(app.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(503);
+      const down = await request(outage.url).post('/login').send({ email: 'demo@example.com', password: PASSWORD }).expect(503);
       expectCapped(down, 3600);
       mock.clearFaults();
-      const cookie = await signIn(app);
-      await request(app.url).post('/logout').set('Cookie', cookie).expect(200);
+      const cookie = await signIn(outage);
+      await request(outage.url).post('/logout').set('Cookie', cookie).expect(200);
     });
     it('a huge upstream Retry-After is capped at retryAfterCap on login, form login and a cold session', async () => {
       const capped = await start({ retryAfterCap: 120, breaker: { threshold: 100 } });
@@ -573,7 +583,7 @@ describe.each(adapters)('$name adapter', (adapter) => {
       const form = await request(capped.url).post('/login').type('form').send({ email: 'demo@example.com', password: PASSWORD }).expect(303);
       expect(form.headers['retry-after']).toBe('120');
       mock.clearFaults();
-      const cold = await signIn(capped); // a session whose next verification is a miss: log in on another app
+      const cold = await signIn(await start()); // a session whose next verification is a miss on `other` (capped has locked the e-mail)
       const other = await start({ retryAfterCap: 120 });
       mock.fault({ route: 'profile', status: 503, headers: { 'retry-after': 'Fri, 31 Dec 9999 23:59:59 GMT' }, body: { error: 'down' } });
       const unavailable = await request(other.url).get('/api/me').set('Cookie', cold).expect(503);
@@ -601,6 +611,7 @@ describe.each(adapters)('$name adapter', (adapter) => {
         [{ status: 409, body: { error: 'CONFLICT' } }, 502, 'UPSTREAM_REFUSED'],
         [{ status: 400, body: { success: false, error: 'BAD_REQUEST', message: 'email is not valid' } }, 400, 'BAD_REQUEST'],
       ] as const;
+      const app = await start({ loginThrottle: false }); // six refusals in a row: not a throttling case
       for (const [fault, status, code] of cases) {
         mock.reset({ only: 'calls' });
         mock.fault({ route: 'login', times: 1, ...fault });
@@ -620,7 +631,7 @@ describe.each(adapters)('$name adapter', (adapter) => {
     it('repeated 404-HTML logouts leave the breaker closed: login and cold sessions still work', async () => {
       const fresh = await start();
       const sessions = [];
-      for (let i = 0; i < 8; i++) sessions.push(await signIn(fresh));
+      for (let i = 0; i < 8; i++) sessions.push(await signIn(await start()));
       mock.fault({ route: 'logout', status: 404, body: '<!doctype html><h1>Not Found</h1>', headers: { 'content-type': 'text/html' } });
       for (const cookie of sessions) await request(fresh.url).post('/logout').set('Cookie', cookie).expect(200);
       expect(mock.calls().logout).toBe(8);

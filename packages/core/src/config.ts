@@ -67,6 +67,35 @@ const schema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * idgate's own login limiter (see SECURITY.md): failed logins per
+     * normalised e-mail and per client IP in a sliding window; past the limit
+     * every e-mail, existing or not, gets the same 429 before any upstream
+     * call. `false` turns it off. Keep `perEmail` at or below the upstream's
+     * own lockout threshold and `window` at or above its window, or the
+     * upstream's lockout (real accounts only) fires first and tells accounts apart.
+     * @default { perEmail: 5, perIp: 30, window: 900_000, max: 10_000 }
+     */
+    loginThrottle: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            /** Failed logins per e-mail within `window`; `false`: no per-e-mail limit. @default 5 */
+            perEmail: z.union([z.number().int().positive(), z.literal(false)]).default(5),
+            /**
+             * Failed logins per client IP (IPv6: per /64) within `window`, whatever the e-mail;
+             * `false`: no per-IP limit. The IP is the framework's (trust proxy). @default 30
+             */
+            perIp: z.union([z.number().int().positive(), z.literal(false)]).default(30),
+            /** Sliding window, ms. @default 900_000 (15 min) */
+            window: z.number().int().positive().default(900_000),
+            /** In-memory bound: e-mails and IPs tracked (each, LRU). @default 10_000 */
+            max: z.number().int().positive().default(10_000),
+          })
+          .strict(),
+      ])
+      .prefault({}),
     allowedOrigins: z.array(z.url()).default([]),
     exposeLoginCodes: z.boolean().default(false),
     noStore: z.boolean().default(true),

@@ -133,3 +133,27 @@ export class RequestError extends IdgateError {
     super(code, message, { status, cause: options?.cause });
   }
 }
+
+/**
+ * idgate's own login limiter refused an attempt before any upstream call, or
+ * the upstream's lockout (E006) was answered from the limiter. The client sees
+ * one 429 `TOO_MANY_ATTEMPTS` whatever the e-mail; `reason` and `key` (a keyed
+ * hash, never the raw e-mail or IP) are for the server's own logs and events.
+ * @example
+ * if (err instanceof LoginThrottledError) metrics.throttled(err.reason);
+ */
+export class LoginThrottledError extends LoginError {
+  /** Which counter refused: the e-mail's or the client IP's. */
+  readonly reason: 'email' | 'ip';
+  /** Keyed hash (HMAC) of the e-mail or IP whose counter refused. */
+  readonly key: string;
+  /** True when the upstream's own lockout (E006) caused it. */
+  readonly fromUpstream: boolean;
+  constructor(reason: 'email' | 'ip', key: string, retryAfter: number, options?: { upstreamCode?: 'E006'; cause?: unknown }) {
+    // No upstreamCode on the error itself: the answer must not differ when the upstream said E006.
+    super('TOO_MANY_ATTEMPTS', 'Too many login attempts.', { status: 429, retryAfter, cause: options?.cause });
+    this.reason = reason;
+    this.key = key;
+    this.fromUpstream = options?.upstreamCode === 'E006';
+  }
+}

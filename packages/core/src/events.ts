@@ -12,6 +12,12 @@ export type IdgateEvent =
   | { type: 'upstream-error'; key?: string; code: string; operation: 'login' | 'profile' | 'logout' }
   | { type: 'login'; key: string }
   | { type: 'login-failed'; code: string; upstreamCode?: string }
+  /**
+   * A login refused by idgate's own limiter, before any upstream call, or the
+   * upstream's lockout (E006, `fromUpstream`) answered as one. `key` is the
+   * keyed hash of the e-mail or IP (per `reason`), never the raw value.
+   */
+  | { type: 'login-throttled'; reason: 'email' | 'ip'; key: string; fromUpstream: boolean }
   | { type: 'logout'; key: string }
   | { type: 'store-error'; operation: string; message: string };
 

@@ -2,13 +2,14 @@ import type { Readable } from 'node:stream';
 import { bodyKind, formFields, payloadTooLarge, readBody } from './body.js';
 import { clearedCookie, cookieIsSecure, readCookie, sessionCookie } from './cookies.js';
 import { COOKIE_HEADERS, NO_STORE_HEADERS, PRIVATE_HEADERS, type Decision, type Header } from './decision.js';
-import { IdgateError, LoginError, RequestError, UpstreamError } from './errors.js';
+import { IdgateError, LoginError, LoginThrottledError, RequestError, UpstreamError } from './errors.js';
 import type { Idgate } from './gate.js';
 import { signSession } from './session.js';
 import { clientRetryAfter } from './http.js';
 import { isNavigation, isSameOriginPost, type IdentityRequest } from './request.js';
 import { safeReturnTo } from './returnTo.js';
 import { identityKey } from './store.js';
+import type { LoginAttempt } from './throttle.js';
 
 const CLIENT_MESSAGES: Record<string, string> = {
   INVALID_CREDENTIALS: 'Wrong e-mail or password.',
@@ -104,13 +105,17 @@ export async function login(gate: Idgate, req: IdentityRequest, body: unknown, s
   }
   if (kind !== 'json' && kind !== 'form') return reject('UNSUPPORTED_MEDIA_TYPE', 415);
   let returnTo: string | undefined;
+  let attempt: LoginAttempt | undefined;
   try {
     // No body parser mounted: read the raw stream ourselves, capped.
     if (body === undefined && stream) body = await readBody(stream, config.bodyLimit.login);
     const fields = formFields(kind, body);
     returnTo = fields.returnTo ?? queryParam(req.url, 'returnTo');
     if (!fields.email || !fields.password) throw new RequestError('BAD_REQUEST', 'email and password are required');
+    // idgate's own limiter, before any upstream call (throws LoginThrottledError).
+    attempt = await gate.throttle.begin(fields.email, req.ip);
     const identityId = await gate.upstream.login({ email: fields.email, password: fields.password, customerRealIp: req.ip });
+    await attempt.succeeded();
     const key = identityKey(config.secret, identityId);
     gate.emit({ type: 'login', key });
     logger.info({ event: 'login', key }, 'idgate: login succeeded');
@@ -128,8 +133,15 @@ export async function login(gate: Idgate, req: IdentityRequest, body: unknown, s
     // does not undo a successful login.
     const state = await gate.verifier.verify(value);
     return { kind: 'respond', statusCode: 200, body: { authenticated: true, identity: state.identity }, headers: PRIVATE_HEADERS, setCookies };
-  } catch (err) {
-    if (!(err instanceof IdgateError)) throw err;
+  } catch (caught) {
+    if (!(caught instanceof IdgateError)) throw caught;
+    // A definitive failure stays counted; E006 comes back as the limiter's own answer.
+    const err = attempt ? await attempt.failed(caught) : caught;
+    if (err instanceof LoginThrottledError) {
+      gate.emit({ type: 'login-throttled', reason: err.reason, key: err.key, fromUpstream: err.fromUpstream });
+      logger.warn({ event: 'login-throttled', reason: err.reason, key: err.key, fromUpstream: err.fromUpstream }, 'idgate: login throttled');
+      return failure(gate, req, err, form, returnTo);
+    }
     const upstreamCode = err instanceof LoginError ? err.upstreamCode : undefined;
     gate.emit({ type: 'login-failed', code: err.code, ...(upstreamCode ? { upstreamCode } : {}) });
     logger.warn({ event: 'login-failed', code: err.code, upstreamCode }, `idgate: login failed: ${err.code}`);

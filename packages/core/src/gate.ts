@@ -11,6 +11,7 @@ import { safeReturnTo } from './returnTo.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { ANONYMOUS, createVerifier, type AuthState, type Verifier } from './verifier.js';
 import { login, logout } from './flows.js';
+import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 
 /** Options of `requireIdentity()` in every adapter. */
 export interface RequireOptions {
@@ -27,6 +28,8 @@ export interface Idgate {
   readonly upstream: UpstreamClient;
   readonly verifier: Verifier;
   readonly logger: Logger;
+  /** idgate's own login limiter (per e-mail and per client IP), used by `login`. */
+  readonly throttle: LoginThrottle;
   /** Resolve the request's session cookie: synchronous on a cache hit, a promise otherwise. */
   authenticate(req: CookieSource): AuthState | Promise<AuthState>;
   /** True when the `protect` option covers this path (the login URL never is). */
@@ -97,6 +100,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
   const emit = listener ?? (() => {});
   const upstream = createUpstreamClient(config);
   const verifier = createVerifier(config, upstream, listener, logger);
+  const throttle = createLoginThrottle(config, emit);
   const now = config.now ?? Date.now;
   const renewMs = config.cookie.renewInterval * 1000;
   const absoluteMs = config.cookie.absoluteLifetime * 1000;
@@ -138,6 +142,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
     upstream,
     verifier,
     logger,
+    throttle,
     emit,
     protects,
 

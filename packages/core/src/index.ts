@@ -4,14 +4,15 @@ export { applyHeaders, PRIVATE_HEADERS, NO_STORE_HEADERS, COOKIE_HEADERS, VARY_C
 export { ANONYMOUS, UNRECOGNIZED, EXPIRED, INVALID, createVerifier, type AuthState, type Verifier } from './verifier.js';
 export { createUpstreamClient, loginErrorFor, LOGIN_MESSAGES, type UpstreamClient, type Profile, type ProfileResult } from './upstream.js';
 export { createIdentity, rawIdentityId, type Identity, type IdentityStatus } from './identity.js';
-export { IdgateError, ConfigError, UpstreamError, LoginError, RequestError, type IdgateErrorCode, type UpstreamErrorCode, type UpstreamLoginCode } from './errors.js';
+export { IdgateError, ConfigError, UpstreamError, LoginError, LoginThrottledError, RequestError, type IdgateErrorCode, type UpstreamErrorCode, type UpstreamLoginCode } from './errors.js';
 export { readCookie, sessionCookie, clearedCookie, cookieIsSecure, hostnameOf } from './cookies.js';
 export { safeReturnTo } from './returnTo.js';
 export { isNavigation, isSameOriginPost, pathOf, requestOrigin, type IdentityRequest } from './request.js';
 export { canonicalEmail, normalizeEmail, normalizeIp, isIdentityId } from './normalize.js';
 export { requestJson, readCappedBody, httpPolicySchema, parseRetryAfter, clientRetryAfter, RETRY_AFTER_PARSE_MAX, backoffDelay, type HttpPolicy, type JsonResponse, type RequestOptions } from './http.js';
 export { sessionKeys, signSession, openSession, sealValue, openValue, type SessionKeys, type SessionToken } from './session.js';
-export { identityKey, type CacheStore, type StoredIdentity } from './store.js';
+export { identityKey, type CacheStore, type StoredIdentity, type AttemptTake } from './store.js';
+export { createLoginThrottle, throttleKey, ipBucket, type LoginThrottle, type LoginAttempt, type LoginThrottleOptions } from './throttle.js';
 export { redact, silentLogger, type Logger } from './logger.js';
 export { bodyKind, readBody, formFields, payloadTooLarge, MAX_FORM_BYTES } from './body.js';
 export type { IdgateEvent, IdgateEventType } from './events.js';

@@ -8,6 +8,8 @@ export interface Metrics {
   onEvent(event: IdgateEvent): void;
   /** Counts per event type. */
   counters(): Readonly<Record<IdgateEventType, number>>;
+  /** Logins refused by the login limiter, by which counter refused (`email` includes the upstream's E006). */
+  throttled(): Readonly<Record<'email' | 'ip', number>>;
   /** Upstream verification latency: cumulative bucket counts, sum and count. */
   latency(): { buckets: ReadonlyArray<readonly [le: number, count: number]>; sum: number; count: number };
   /** Prometheus text exposition format. */
@@ -27,9 +29,11 @@ export function createMetrics(): Metrics {
   const buckets = new Array<number>(BUCKETS_MS.length).fill(0);
   let sum = 0;
   let count = 0;
+  const throttled = { email: 0, ip: 0 };
   return {
     onEvent(event) {
       counts[event.type] = (counts[event.type] ?? 0) + 1;
+      if (event.type === 'login-throttled') throttled[event.reason]++;
       if (event.type === 'verified' || event.type === 'refreshed') {
         sum += event.ms;
         count++;
@@ -37,10 +41,13 @@ export function createMetrics(): Metrics {
       }
     },
     counters: () => ({ ...counts }) as Record<IdgateEventType, number>,
+    throttled: () => ({ ...throttled }),
     latency: () => ({ buckets: BUCKETS_MS.map((le, i) => [le, buckets[i]!] as const), sum, count }),
     prometheus(prefix = 'idgate') {
       const lines = [`# HELP ${prefix}_events_total idgate events by type`, `# TYPE ${prefix}_events_total counter`];
       for (const [type, n] of Object.entries(counts)) lines.push(`${prefix}_events_total{type="${type}"} ${n}`);
+      lines.push(`# HELP ${prefix}_login_throttled_total logins refused by the login limiter, by counter`, `# TYPE ${prefix}_login_throttled_total counter`);
+      for (const [reason, n] of Object.entries(throttled)) lines.push(`${prefix}_login_throttled_total{reason="${reason}"} ${n}`);
       lines.push(`# HELP ${prefix}_upstream_verify_ms upstream verification latency`, `# TYPE ${prefix}_upstream_verify_ms histogram`);
       BUCKETS_MS.forEach((le, i) => lines.push(`${prefix}_upstream_verify_ms_bucket{le="${le}"} ${buckets[i]}`));
       lines.push(`${prefix}_upstream_verify_ms_bucket{le="+Inf"} ${count}`, `${prefix}_upstream_verify_ms_sum ${sum}`, `${prefix}_upstream_verify_ms_count ${count}`);

@@ -25,6 +25,12 @@ export type StoreEvent =
   | { type: 'resync' };
 
 /**
+ * What `takeAttempt` answers: the attempt was recorded (keep `token` to take
+ * it back), or the key is over its limit for `retryAfterMs` more.
+ */
+export type AttemptTake = { ok: true; token: string } | { ok: false; retryAfterMs: number };
+
+/**
  * A cache shared between instances (Redis in `@idgate/redis`). Keys are the
  * keyed hash of the identityId; values are opaque strings core sealed
  * (encrypted and authenticated), so a store or its dumps hold no personal
@@ -37,6 +43,20 @@ export interface CacheStore {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Remove the entry, leave a tombstone for `ttlMs` (the cookie's remaining lifetime), and tell the other instances. */
   invalidate(key: string, ttlMs: number): Promise<void>;
+  /**
+   * Login throttling across instances (optional; implement all four or none).
+   * Atomically: unless `key` is locked or already holds `limit` attempts
+   * within the last `windowMs` (a sliding window), record one attempt under
+   * `token` and answer ok; else answer how long until it frees. `key` is a
+   * keyed hash (see `throttleKey`), never a raw e-mail or IP.
+   */
+  takeAttempt?(key: string, token: string, limit: number, windowMs: number): Promise<AttemptTake>;
+  /** Take back an attempt that turned out not to count (the upstream gave no answer, or the login succeeded). */
+  returnAttempt?(key: string, token: string): Promise<void>;
+  /** Refuse every attempt on `key` for `ms` (at least; a longer lock stays). */
+  lockAttempts?(key: string, ms: number): Promise<void>;
+  /** Forget `key`'s attempts and lock (after a successful login). */
+  clearAttempts?(key: string): Promise<void>;
   /** Listen for other instances' invalidations and for resyncs. */
   subscribe?(listener: (event: StoreEvent) => void): void;
   close?(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { CacheStore, StoreEvent, StoreLookup } from '@idgate/core';
+import type { AttemptTake, CacheStore, StoreEvent, StoreLookup } from '@idgate/core';
 
 /** Options of `redisStore()`. */
 export interface RedisStoreOptions {
@@ -24,6 +24,37 @@ class StoreUnavailable extends Error {
   override name = 'StoreUnavailable';
 }
 
+// Login throttling: a sliding log per key (a sorted set of attempt start times,
+// scored by the Redis server's clock so instances with skewed clocks agree),
+// plus a lock key for the upstream's own lockout. One script, so the check
+// and the record are atomic across instances. Hash tags keep both keys in one
+// cluster slot. The set never holds more than `limit` members.
+const TAKE_ATTEMPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local locked = redis.call('PTTL', KEYS[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+local wait = 0
+if locked > 0 then wait = locked end
+if n >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+  local free = tonumber(oldest[2]) + window - now
+  if free > wait then wait = free end
+end
+if wait > 0 then return {0, wait} end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], window)
+return {1, 0}
+`;
+// Lock for at least ARGV[1] ms; a longer lock already there stays.
+const LOCK_ATTEMPTS = `
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+return 1
+`;
+
 /**
  * Share verified sessions between instances through Redis. Entries live under
  * `${keyPrefix}s:<hmac>` with a TTL (the keys are core's keyed hashes; the raw
@@ -37,6 +68,11 @@ class StoreUnavailable extends Error {
  * local cache drop on reconnect make a lost message harmless. Redis down, slow
  * or answering garbage degrades to a cache miss (then the upstream), never to
  * a failed or hanging request.
+ *
+ * Login throttling (core's `loginThrottle`): attempts per keyed hash of an
+ * e-mail or IP under `${keyPrefix}a:{<hmac>}` (a sorted set, at most `limit`
+ * members, expiring with its window) and the upstream's lockout under
+ * `${keyPrefix}al:{<hmac>}`; the raw e-mail or IP is never written.
  * @example
  * import Redis from 'ioredis';
  * const store = redisStore({ client: new Redis(process.env.REDIS_URL) });
@@ -83,6 +119,24 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
           .publish(channel, key)
           .exec(),
       );
+    },
+
+    async takeAttempt(key, token, limit, windowMs): Promise<AttemptTake> {
+      const out = await guarded('take-attempt', () => client.eval(TAKE_ATTEMPT, 2, `${prefix}a:{${key}}`, `${prefix}al:{${key}}`, token, limit, windowMs));
+      if (!Array.isArray(out) || typeof out[0] !== 'number' || typeof out[1] !== 'number') throw new Error('redis take-attempt answered an unexpected shape');
+      return out[0] === 1 ? { ok: true, token } : { ok: false, retryAfterMs: Math.max(1, out[1]) };
+    },
+
+    async returnAttempt(key, token) {
+      await guarded('return-attempt', () => client.zrem(`${prefix}a:{${key}}`, token));
+    },
+
+    async lockAttempts(key, ms) {
+      await guarded('lock-attempts', () => client.eval(LOCK_ATTEMPTS, 1, `${prefix}al:{${key}}`, Math.max(1, Math.ceil(ms))));
+    },
+
+    async clearAttempts(key) {
+      await guarded('clear-attempts', () => client.del(`${prefix}a:{${key}}`, `${prefix}al:{${key}}`));
     },
 
     subscribe(listener: (event: StoreEvent) => void) {
