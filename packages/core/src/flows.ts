@@ -94,7 +94,7 @@ export async function login(gate: Idgate, req: IdentityRequest, body: unknown, s
     gate.emit({ type: 'login', key });
     logger.info({ event: 'login', key }, 'idgate: login succeeded');
     // A cookie the browser brought (possibly planted) is forgotten, not reused.
-    const previous = req.cookies?.[config.cookieName] ?? readCookie(req.headers.cookie, config.cookieName);
+    const previous = readCookie(req.headers.cookie, config.cookieName);
     if (previous && isIdentityId(previous) && previous !== identityId) void gate.verifier.invalidate(previous);
     const setCookies = [sessionCookie(config, identityId, cookieIsSecure(config, req))];
     if (form) {
@@ -126,7 +126,7 @@ export async function logout(gate: Idgate, req: IdentityRequest): Promise<Decisi
     logger.warn({ event: 'csrf-rejected', flow: 'logout', origin: req.headers.origin }, 'idgate: cross-site logout post rejected');
     return reject('FORBIDDEN_ORIGIN', 403);
   }
-  const raw = req.cookies?.[config.cookieName] ?? readCookie(req.headers.cookie, config.cookieName);
+  const raw = readCookie(req.headers.cookie, config.cookieName);
   if (raw && isIdentityId(raw)) {
     const key = identityKey(config.secret, raw);
     await gate.verifier.invalidate(raw);

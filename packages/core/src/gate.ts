@@ -141,7 +141,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
     protects,
 
     authenticate(req) {
-      const raw = req.cookies?.[cookieName] ?? readCookie(req.headers.cookie, cookieName);
+      const raw = readCookie(req.headers.cookie, cookieName); // the raw header only: never a parser's req.cookies
       if (raw === undefined) return ANONYMOUS;
       // Format check before any I/O: malformed values never reach the upstream.
       if (!isIdentityId(raw)) return ANONYMOUS;
