@@ -24,7 +24,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import cookieParser from 'cookie-parser';
-import fastifyCookie from '@fastify/cookie';
+import { fastifyCookie } from '@fastify/cookie';
 import type { Request, Response } from 'express';
 import { readCookie } from '@idgate/core';
 
