@@ -653,6 +653,41 @@ describe.each(adapters)('$name adapter', (adapter) => {
     });
   });
 
+  describe('a cookie smuggled inside another cookie\'s value (issue 12, finding 2)', () => {
+    const ATTACKER = { email: 'attacker@example.com', password: 'attacker-password' };
+    /** A real session: log in through the app and take the value of its Set-Cookie (never a raw upstream id). */
+    const session = async (target: RunningApp, name: string, email: string, password: string) => {
+      const res = await request(target.url).post('/login').send({ email, password }).expect(200);
+      const cookie = setCookies(res).find((c) => c.startsWith(`${name}=`));
+      expect(cookie).toBeDefined();
+      return cookie!.slice(name.length + 1, cookie!.indexOf(';'));
+    };
+    it.each([
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ])('hostPrefix %s, framework cookie parser %s: `pref=dark <name>=<A>; <name>=<V>` is V, for reads and for logout', async (hostPrefix, cookieParser) => {
+      mock.addCustomer({ ...ATTACKER, id: 'c_attacker', name: 'Attacker' });
+      const target = await start(hostPrefix ? { cookie: { hostPrefix: true } } : {}, { cookieParser });
+      const name = hostPrefix ? '__Host-identityId' : 'identityId';
+      const victim = await session(target, name, 'demo@example.com', PASSWORD);
+      const attacker = await session(target, name, ATTACKER.email, ATTACKER.password);
+      const smuggled = `pref=dark ${name}=${attacker}; ${name}=${victim}`;
+      const me = await request(target.url).get('/api/me').set('Cookie', smuggled).expect(200);
+      expect(me.body.identity).toMatchObject({ id: 'c_demo', email: 'demo@example.com' });
+      const pub = await request(target.url).get('/public').set('Cookie', `pref=dark\t${name}=${attacker}; ${name}=${victim}`).expect(200);
+      expect(pub.body.identity).toMatchObject({ id: 'c_demo' });
+      // Alone, a name inside a value is no session at all.
+      await request(target.url).get('/api/me').set('Cookie', `pref=dark ${name}=${attacker}`).expect(401);
+      // Logout ends the session the request was authenticated as, not the smuggled one.
+      await request(target.url).post('/logout').set('Cookie', smuggled).expect(200);
+      await request(target.url).get('/api/me').set('Cookie', `${name}=${victim}`).expect(401);
+      const still = await request(target.url).get('/api/me').set('Cookie', `${name}=${attacker}`).expect(200);
+      expect(still.body.identity).toMatchObject({ id: 'c_attacker' });
+    });
+  });
+
   describe('logout', () => {
     it('clears the cookie, invalidates the cache and calls upstream logout', async () => {
       const id = await upstreamLogin(mock);

@@ -9,18 +9,47 @@ describe('readCookie', () => {
     ['identityId=abc', 'abc'],
     ['a=1; identityId=abc; b=2', 'abc'],
     ['a=1;identityId=abc', 'abc'],
+    ['a=1;\t identityId=abc', 'abc'],
     ['xidentityId=evil; identityId=good', 'good'],
     ['identityIdx=evil', undefined],
     ['identityId=first; identityId=second', 'first'],
     ['identityId = spaced ', 'spaced'],
+    ['identityId\t=\ttabbed\t', 'tabbed'],
     ['identityId="quoted"', 'quoted'],
+    ['identityId=""', ''],
+    ['identityId="', ''],
+    ['identityId="half', '"half'],
+    ['identityId=', ''],
     ['', undefined],
     ['a=identityId=abc', undefined],
+    ['=identityId=abc', undefined],
+    ['identityId', undefined],
+    ['identityId; x=1', undefined],
+    ['identityId x=1; identityId=good', 'good'],
+    ['identityId=a=b', 'a=b'],
+    ['identityId=a%20b', 'a b'],
+    ['identityId=%E0%A4%A', '%E0%A4%A'],
+    ['identityId=\u00a0nbsp\u00a0', '\u00a0nbsp\u00a0'],
+    [';identityId=lead;', 'lead'],
   ])('%j', (header, value) => expect(readCookie(header, 'identityId')).toBe(value));
+  // issue 12, finding 2: a name inside another cookie's value is not a cookie.
+  it.each([
+    ['pref=dark identityId=attacker; identityId=victim', 'victim'],
+    ['pref=dark\tidentityId=attacker; identityId=victim', 'victim'],
+    ['pref="dark identityId=attacker"; identityId=victim', 'victim'],
+    ['pref=dark identityId=attacker', undefined],
+    ['pref=a,identityId=attacker; identityId=victim', 'victim'],
+  ])('cookie smuggled inside a value: %j', (header, value) => expect(readCookie(header, 'identityId')).toBe(value));
+  it('the __Host- name is matched exactly', () => {
+    const h = '__host-identityId=a; __Host-identityid=b; pref=x __Host-identityId=c; __Host-identityId=d';
+    expect(readCookie(h, '__Host-identityId')).toBe('d');
+    expect(readCookie(h, 'identityId')).toBeUndefined();
+  });
   it('never throws on hostile input', () => {
-    for (const h of ['identityId', 'identityId=', ';;;;', '\u0000identityId=\uD800', 'identityId='.repeat(1000)]) {
+    for (const h of ['identityId', 'identityId=', ';;;;', '\u0000identityId=\uD800', 'identityId='.repeat(1000), 'identityId=%', 'identityId=%uD800']) {
       expect(() => readCookie(h, 'identityId')).not.toThrow();
     }
+    expect(readCookie('a=1', '')).toBeUndefined();
   });
 });
 

@@ -1,33 +1,70 @@
 import type { IdgateConfig } from './config.js';
 import type { IdentityRequest } from './request.js';
 
+/** Space or horizontal tab: the only whitespace the `Cookie` grammar allows around names and values. */
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
 /**
  * Read one cookie from a raw `Cookie` header without parsing the rest: the
- * hot path's only string work. The first occurrence wins (browsers send the
- * most specific path first).
+ * hot path's only string work.
+ *
+ * A name counts only where a cookie-pair starts (RFC 6265 §4.2.1): at the
+ * start of the header or after `;`, with optional spaces/tabs between. A name
+ * inside another cookie's value (`pref=dark identityId=X`) is never read, so
+ * a cookie that a sibling host can set cannot smuggle the session cookie in.
+ * The first occurrence wins (browsers send the most specific path first);
+ * spaces/tabs around the value are trimmed, one pair of double quotes is
+ * stripped, and a value containing `%` is percent-decoded (kept raw when
+ * decoding fails), as the `cookie` package (cookie-parser) does.
+ * @param header the raw `Cookie` header (`req.headers.cookie`)
+ * @param name the cookie name, matched case-sensitively
+ * @returns the value, or `undefined` when no cookie-pair has that name
  * @example readCookie('a=1; identityId=abc', 'identityId') // 'abc'
+ * @example readCookie('pref=dark identityId=evil', 'identityId') // undefined
  */
 export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
+  if (!header || !name) return undefined;
+  const len = header.length;
   const n = name.length;
   let from = 0;
-  for (;;) {
+  while (from < len) {
     const at = header.indexOf(name, from);
     if (at === -1) return undefined;
-    from = at + n;
-    if (at > 0) {
-      const prev = header.charCodeAt(at - 1);
-      if (prev !== 0x20 && prev !== 0x3b && prev !== 0x09) continue; // ' ', ';', tab
-    }
+    // Only spaces/tabs may stand between the previous ';' (or the start) and the name.
+    let before = at - 1;
+    while (before >= 0 && isOws(header.charCodeAt(before))) before--;
     let eq = at + n;
-    while (header.charCodeAt(eq) === 0x20) eq++;
-    if (header.charCodeAt(eq) !== 0x3d) continue; // '='
-    const end = header.indexOf(';', eq + 1);
-    let value = end === -1 ? header.slice(eq + 1) : header.slice(eq + 1, end);
-    if (value.charCodeAt(0) === 0x20 || value.charCodeAt(value.length - 1) === 0x20) value = value.trim();
-    if (value.length > 1 && value.charCodeAt(0) === 0x22 && value.charCodeAt(value.length - 1) === 0x22) value = value.slice(1, -1);
-    return value;
+    if (before === -1 || header.charCodeAt(before) === 0x3b) {
+      while (eq < len && isOws(header.charCodeAt(eq))) eq++;
+    }
+    if ((before !== -1 && header.charCodeAt(before) !== 0x3b) || header.charCodeAt(eq) !== 0x3d) {
+      // Not this pair's name: the next candidate can only start after the next ';'.
+      const semi = header.indexOf(';', at);
+      if (semi === -1) return undefined;
+      from = semi + 1;
+      continue;
+    }
+    let end = header.indexOf(';', eq + 1);
+    if (end === -1) end = len;
+    let start = eq + 1;
+    while (start < end && isOws(header.charCodeAt(start))) start++;
+    while (end > start && isOws(header.charCodeAt(end - 1))) end--;
+    if (end > start && header.charCodeAt(start) === 0x22 && header.charCodeAt(end - 1) === 0x22) {
+      // A lone '"' becomes '' here, as in the cookie package.
+      start++;
+      end = Math.max(start, end - 1);
+    }
+    const value = header.slice(start, end);
+    if (value.indexOf('%') === -1) return value;
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
   }
+  return undefined;
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);

@@ -12,22 +12,41 @@ export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, war
 
 const SECRET_KEYS = new Set(['identityid', 'apikey', 'appsecret', 'password', 'cookie', 'set-cookie', 'authorization', 'secret']);
 
+/** How deep `redact` copies; anything deeper becomes `'[depth]'`. */
+export const REDACT_MAX_DEPTH = 32;
+
 /**
  * Copy of `value` with every secret-bearing field (identityId, apiKey,
  * appSecret, password, cookie headers, authorization) replaced by
- * `[redacted]`, at any depth. Used on everything idgate logs.
+ * `[redacted]`, at any depth: objects nested deeper than `REDACT_MAX_DEPTH`
+ * are replaced whole by `'[depth]'` and a reference back to an enclosing
+ * object by `'[circular]'`, so nothing below the limit is ever passed
+ * through unread. Used on everything idgate logs.
  * @example redact({ email, password }) // { email, password: '[redacted]' }
  */
-export function redact(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value !== 'object' || depth > 6) return value;
+export function redact(value: unknown): unknown {
+  return copy(value, 0, new Set());
+}
+
+function copy(value: unknown, depth: number, ancestors: Set<object>): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (ancestors.has(value)) return '[circular]';
+  if (depth >= REDACT_MAX_DEPTH) return '[depth]';
   if (value instanceof Error) {
     const err = value as Error & { code?: unknown };
     return { name: err.name, code: err.code, message: err.message };
   }
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEYS.has(k.toLowerCase()) ? '[redacted]' : redact(v, depth + 1);
+  ancestors.add(value);
+  let out: unknown;
+  if (Array.isArray(value)) {
+    out = value.map((v) => copy(v, depth + 1, ancestors));
+  } else {
+    const obj: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      obj[k] = SECRET_KEYS.has(k.toLowerCase()) ? '[redacted]' : copy(v, depth + 1, ancestors);
+    }
+    out = obj;
   }
+  ancestors.delete(value);
   return out;
 }

@@ -12,7 +12,7 @@ export interface IdentityRequest {
   /** Client IP as the framework resolved it (honours its trust-proxy setting). */
   ip: string | undefined;
   protocol: 'http' | 'https';
-  /** Parsed cookies when the framework already has them (cookie-parser, @fastify/cookie). */
+  /** Parsed cookies when the framework already has them (cookie-parser, @fastify/cookie). Never read for the session cookie: core reads only the raw `Cookie` header (`readCookie`). */
   cookies?: Record<string, string | undefined> | undefined;
 }
 

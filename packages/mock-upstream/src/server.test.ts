@@ -1,4 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { DEMO_CUSTOMER, MOCK_API_KEY, startMockUpstream } from './index.js';
 import type { MockUpstream } from './index.js';
 
@@ -245,5 +248,98 @@ describe('close', () => {
     expect(performance.now() - started).toBeLessThan(500);
     expect(await hanging).toBeInstanceOf(TypeError);
     await expect(trickling.text()).rejects.toThrow();
+  });
+});
+
+/** Send raw request bytes over a real socket (so the Host header is exactly what we say) and return status line and body. */
+function raw(head: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(mock.port, '127.0.0.1', () => socket.end(head));
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer')));
+    socket.on('data', (d) => (data += d));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1] ?? 0);
+      resolve({ status, body: data.slice(data.indexOf('\r\n\r\n') + 4) });
+    });
+  });
+}
+
+describe('control routes answer only a loopback Host (issue 12, finding 8)', () => {
+  const get = (path: string, host: string | null, version = '1.1') =>
+    raw(`GET ${path} HTTP/${version}\r\n${host === null ? '' : `Host: ${host}\r\n`}Connection: close\r\n\r\n`);
+
+  it.each([
+    'attacker.example',
+    'attacker.example:4010',
+    'localhost.attacker.example',
+    'localhost.',
+    'sub.localhost',
+    '127.0.0.1.attacker.example',
+    '127.0.0.1.nip.io:4010',
+    '127.0.0.256',
+    '127.1',
+    '2130706433',
+    '0x7f000001',
+    '0.0.0.0',
+    '128.0.0.1',
+    '10.0.0.1',
+    '[::1].attacker.example',
+    '[::ffff:7f00:1]',
+    '[::]',
+    'localhost:4010:80',
+    'localhost:',
+    'attacker.example, localhost',
+  ])('Host %j: 403 with no data, on every control route', async (host) => {
+    await post(LOGIN, DEMO_CUSTOMER); // the log now holds a password and the Bearer key, and there is a session
+    for (const path of ['/__mock/requests', '/__mock/sessions', '/__mock/calls', '/__mock/contacts', '/__mock/chat', '/__mock/nope']) {
+      const res = await get(path, host);
+      expect(res.status, `${host} ${path}`).toBe(403);
+      expect(JSON.parse(res.body)).toEqual({ error: 'FORBIDDEN_HOST', message: expect.any(String) });
+      expect(res.body).not.toContain(DEMO_CUSTOMER.password);
+      expect(res.body).not.toContain(MOCK_API_KEY);
+    }
+    const reset = await raw(`POST /__mock/reset HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    expect(reset.status).toBe(403);
+    expect(mock.sessions()).toHaveLength(1); // nothing was reset
+  });
+
+  it('an HTTP/1.0 request without a Host is refused too; HTTP/1.1 without one is a 400 from Node', async () => {
+    expect((await get('/__mock/requests', null, '1.0')).status).toBe(403);
+    expect((await get('/__mock/requests', null)).status).toBe(400);
+  });
+
+  it.each(['localhost', 'LOCALHOST:4010', '127.0.0.1', '127.1.2.3:80', '[::1]', '[::1]:4010'])('Host %j: answered', async (host) => {
+    await post(LOGIN, DEMO_CUSTOMER);
+    const res = await get('/__mock/requests?route=login', host);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toHaveLength(1);
+  });
+
+  it('the emulated APIs still answer any Host (idgate apps call them by whatever name they are configured with)', async () => {
+    const res = await raw(`POST ${LOGIN} HTTP/1.1\r\nHost: upstream.example\r\nContent-Type: application/json\r\nAuthorization: Bearer ${MOCK_API_KEY}\r\nContent-Length: ${JSON.stringify(DEMO_CUSTOMER).length}\r\nConnection: close\r\n\r\n${JSON.stringify(DEMO_CUSTOMER)}`);
+    expect(res.status).toBe(200);
+  });
+
+  it('the CLI listens on 127.0.0.1 unless --host says otherwise', async () => {
+    const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout!.setEncoding('utf8');
+      const line = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', (d: string) => {
+          out += d;
+          const m = /listening on (\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`idgate-mock exited ${code}: ${out}`)));
+      });
+      expect(line).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });

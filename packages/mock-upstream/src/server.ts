@@ -170,6 +170,26 @@ const LOG_LIMIT = 500;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const NOT_FOUND: MockReply = { status: 404, body: { error: 'NOT_FOUND' } };
 const OK: MockReply = { status: 200, body: { ok: true } };
+const FORBIDDEN_HOST: MockReply = { status: 403, body: { error: 'FORBIDDEN_HOST', message: 'The control routes answer only a loopback Host (localhost, 127.x.x.x, [::1]).' } };
+
+/**
+ * Whether a `Host` header names this machine's loopback: `localhost`,
+ * `127.x.x.x` or `[::1]`, with or without a port. The control routes answer
+ * only these, so a web page cannot read them by DNS rebinding (its requests
+ * carry the attacker's host name, whatever address it resolved to).
+ * @example isLoopbackHost('localhost:4010') // true
+ * @example isLoopbackHost('attacker.example:4010') // false
+ */
+function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  const m = /^(?:(\[[0-9a-f:.]+\])|([^:[\]]+))(?::\d{1,5})?$/i.exec(host);
+  if (!m) return false;
+  if (m[1] !== undefined) return m[1] === '[::1]' || m[1] === '[0:0:0:0:0:0:0:1]';
+  const name = m[2]!.toLowerCase();
+  if (name === 'localhost') return true;
+  const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
+  return v4 !== null && v4.slice(1).every((octet) => Number(octet) <= 255);
+}
 
 /**
  * Starts the mock upstream on a real socket.
@@ -296,8 +316,11 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
     let route: MockRoute | undefined;
     let params: string[] = [];
     let controlHandler: ControlHandler | undefined;
+    let forbidden = false;
     if (path.startsWith('/__mock/')) {
-      controlHandler = control[`${method} ${path}`];
+      // Requests log (passwords, keys), sessions: only for a loopback Host, checked before anything is read.
+      forbidden = !isLoopbackHost(req.headers.host);
+      if (!forbidden) controlHandler = control[`${method} ${path}`];
     } else {
       route = exact.get(`${method} ${path}`);
       if (!route) {
@@ -312,6 +335,7 @@ export async function startMockUpstream(options: MockUpstreamOptions = {}): Prom
       }
     }
     if (!quiet) logLine(res, method, path, route?.name);
+    if (forbidden) return send(res, FORBIDDEN_HOST);
     if (!route && !controlHandler) return send(res, NOT_FOUND);
     if (route) {
       counts[route.name] = (counts[route.name] ?? 0) + 1;
