@@ -4,7 +4,9 @@
 // byte, to each adapter with default and non-default router settings; a twin
 // app without `protect` tells which handler the framework would have run, so
 // the over-protection rate (refused, though the framework would have run a
-// public handler) is measured too.
+// public handler) is measured too. Targets come from fc.sample with a fixed
+// seed (IDGATE_BOUNDARY_SEED to vary it), so a failure replays exactly; the
+// failing targets are printed. IDGATE_BOUNDARY_SHOW=1 prints over-protected ones.
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,8 +23,8 @@ import { optionsFor, startMockUpstream, type MockUpstream } from './harness.js';
 
 const PROTECT = ['/members/*', '/account'];
 const PROTECTED_ROUTES = new Set(['members', 'account']);
-/** Targets per adapter and router setting; IDGATE_BOUNDARY_RUNS raises it for a longer local run. */
-const RUNS = Number(process.env.IDGATE_BOUNDARY_RUNS ?? 5_000);
+/** Generated targets per adapter and router setting (so 20,400 per adapter with the plain ones); about 40 s for the file on 2 cores. */
+const RUNS = Number(process.env.IDGATE_BOUNDARY_RUNS ?? 10_000);
 const SEED = Number(process.env.IDGATE_BOUNDARY_SEED ?? 1_212);
 const IN_FLIGHT = 16;
 const REQUEST_TIMEOUT_MS = 2_000;
@@ -238,10 +240,13 @@ describe.each(Object.keys(starters) as (keyof typeof starters)[])('%s: protect a
       const over = new Set(refusedAt.filter((_, j) => reachedPublic(twinAnswers[j]!)));
       const elapsed = Math.round(performance.now() - started);
       // Over-protection rate = refused though the framework would have run a public handler, per kind of target.
-      const rate = (indexes: number[]) => {
+      const ratio = (indexes: number[]) => {
         const publicRuns = indexes.filter((i) => over.has(i) || reachedPublic(answers[i]!));
-        const refused = publicRuns.filter((i) => over.has(i)).length;
-        return `${refused}/${publicRuns.length} (${((100 * refused) / Math.max(1, publicRuns.length)).toFixed(1)}%)`;
+        return { refused: publicRuns.filter((i) => over.has(i)).length, of: publicRuns.length };
+      };
+      const rate = (indexes: number[]) => {
+        const { refused, of } = ratio(indexes);
+        return `${refused}/${of} (${((100 * refused) / Math.max(1, of)).toFixed(1)}%)`;
       };
       const all = targets.map((_, i) => i);
       const publicBase = generated.flatMap((g, i) => (/^\/(public|login|accounts|membersx)?(\/|$)/.test(g.base) ? [i] : []));
@@ -261,6 +266,10 @@ describe.each(Object.keys(starters) as (keyof typeof starters)[])('%s: protect a
       // strict routing, Fastify by default): idgate drops the slash to fail closed.
       const strict = nonDefault ? name !== 'fastify' : name === 'fastify';
       expect(plainOver.filter((t) => !(strict && /\/(\?|$)/.test(t)))).toEqual([]);
+      // Odd spellings of public paths (absolute-form with odd hosts, `*`, encoded slashes…) are refused by design,
+      // but only a few of them: a guard against a matcher that drifts towards refusing everything.
+      const mutations = ratio(publicBase);
+      expect(mutations.refused / mutations.of).toBeLessThan(0.15);
     }, 120_000);
   }
 });
