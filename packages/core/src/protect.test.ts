@@ -29,7 +29,7 @@ describe('compileProtect', () => {
     expect(compile([]).target(target)).toBe(false); // nothing protected, nothing to fail closed on
   });
 
-  it('a target that will not stop decoding, or an odd path past 4 kB, is protected', () => {
+  it('a target that will not stop decoding, or an odd path past 2 kB, is protected', () => {
     expect(strings.target('/public%2525252525252525')).toBe(true);
     expect(strings.target('/public/' + 'x'.repeat(5_000))).toBe(false); // plain: fast path, any length
     expect(strings.target('/public/' + 'X'.repeat(5_000))).toBe(true);
