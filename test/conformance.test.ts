@@ -1,6 +1,7 @@
 // One table of behaviour, run against every adapter over real sockets and the
 // real mock upstream. Each adapter contributes only `start()` (adapters/*.ts).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import request from 'supertest';
 import { adapters } from './adapters/index.js';
 import { API_KEY, TEST_SECRET, captureLogger, optionsFor, setCookies, startMockUpstream, upstreamLogin, rawOf, type MockUpstream } from './harness.js';
@@ -27,6 +28,20 @@ const echoEndpoint = (options?: unknown): IdentityEndpoint => ({
 });
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const randomId = () => Array.from({ length: 32 }, () => ALNUM[Math.floor(Math.random() * ALNUM.length)]).join('');
+/** A GET whose request target goes on the wire as written (supertest cannot send absolute-form); the raw response. */
+function rawGet(base: string, target: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    socket.setTimeout(5_000, () => socket.destroy(new Error(`no answer to GET ${target}`)));
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.end(`GET ${target} HTTP/1.1\r\nHost: ${hostname}\r\nAccept: application/json\r\nConnection: close\r\n\r\n`, 'latin1');
+  });
+}
+
 const chatStub: EndpointSource = { endpoint: () => echoEndpoint() };
 const kycStub: EndpointSource<{ formId: string }> = { endpoint: (options) => echoEndpoint(options) };
 
@@ -81,6 +96,17 @@ describe.each(adapters)('$name adapter', (adapter) => {
       await request(app.url).get('/members/area').set('Accept', 'application/json').expect(401);
       await request(app.url).get('/login').set('Accept', HTML).expect(200);
     });
+    // Issue 12's protect bypasses (Express: case, trailing slash; Koa: case, trailing slash; Fastify: percent-encoding;
+    // all: absolute-form), on routes that rely on `protect` alone: /members/area, and /theme once protect names it.
+    it.each(['/MEMBERS/area', '/Members/Area', '/%6Dembers/area', 'http://127.0.0.1:PORT/members/area', '/theme/', '/THEME', '/%74heme', 'http://127.0.0.1:PORT/theme'])(
+      'issue 12 protect bypass: %s is refused like the path it routes to',
+      async (target) => {
+        const guarded = await start({ protect: ['/members/*', '/theme'] });
+        const answer = await rawGet(guarded.url, target.replace('PORT', new URL(guarded.url).port));
+        expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+        expect(answer).toContain('"error":"UNAUTHENTICATED"');
+      },
+    );
   });
 
   describe('login', () => {

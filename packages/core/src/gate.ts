@@ -12,6 +12,7 @@ import { createUpstreamClient, type UpstreamClient } from './upstream.js';
 import { ANONYMOUS, createVerifier, type AuthState, type Verifier } from './verifier.js';
 import { login, logout } from './flows.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle.js';
+import { compileProtect } from './protect.js';
 
 /** Options of `requireIdentity()` in every adapter. */
 export interface RequireOptions {
@@ -32,8 +33,14 @@ export interface Idgate {
   readonly throttle: LoginThrottle;
   /** Resolve the request's session cookie: synchronous on a cache hit, a promise otherwise. */
   authenticate(req: CookieSource): AuthState | Promise<AuthState>;
-  /** True when the `protect` option covers this path (the login URL never is). */
-  protects(path: string): boolean;
+  /**
+   * True when the `protect` option covers a request with this target (`req.url`
+   * as sent, query included): any view a router could take of it matches, or
+   * it is not a path at all. The login URL never is. See `protect.ts`.
+   */
+  protects(target: string): boolean;
+  /** True when a route registered with this pattern (e.g. `/members/:id`) serves only protected paths. */
+  protectsRoute(pattern: string): boolean;
   /**
    * Decide what happens to a request whose cookie resolved to `state`:
    * continue, redirect to login, or reject. With `rule`, the route requires an
@@ -46,30 +53,6 @@ export interface Idgate {
   logout(req: IdentityRequest, stream?: Readable): Promise<Decision>;
   /** Emit an event to `onEvent` (errors in the listener are logged, never thrown). */
   emit(event: IdgateEvent): void;
-}
-
-function compileProtect(config: IdgateConfig): (path: string) => boolean {
-  const { protect, loginUrl } = config;
-  const login = pathOf(loginUrl);
-  if (typeof protect === 'function') return (path) => path !== login && protect(path);
-  if (protect.length === 0) return () => false;
-  const exact = new Set<string>();
-  const prefixes: string[] = [];
-  const patterns: RegExp[] = [];
-  for (const p of protect) {
-    if (p instanceof RegExp) patterns.push(p);
-    else if (p.endsWith('/*')) {
-      prefixes.push(p.slice(0, -1));
-      exact.add(p.slice(0, -2) || '/');
-    } else exact.add(p);
-  }
-  return (path) => {
-    if (path === login) return false;
-    if (exact.has(path)) return true;
-    for (const prefix of prefixes) if (path.startsWith(prefix)) return true;
-    for (const re of patterns) if (re.test(path)) return true;
-    return false;
-  };
 }
 
 const ERROR_FOR = { anonymous: 'UNAUTHENTICATED', expired: 'SESSION_EXPIRED', invalid: 'INVALID_IDENTITY' } as const;
@@ -104,7 +87,8 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
   const now = config.now ?? Date.now;
   const renewMs = config.cookie.renewInterval * 1000;
   const absoluteMs = config.cookie.absoluteLifetime * 1000;
-  const protects = compileProtect(config);
+  const protect = compileProtect(config);
+  const protects = protect.target;
   const cookieName = config.cookieName;
   const loginPath = pathOf(config.loginUrl);
 
@@ -145,6 +129,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
     throttle,
     emit,
     protects,
+    protectsRoute: protect.route,
 
     authenticate(req) {
       // Only the raw header, read by the cookie grammar: never a parser's
@@ -156,7 +141,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
     },
 
     decide(state, req, rule) {
-      const required = rule !== undefined || protects(pathOf(req.url));
+      const required = rule !== undefined || protects(req.url);
       switch (state.status) {
         case 'authenticated':
           if (rule?.where && state.identity && !rule.where(state.identity)) {

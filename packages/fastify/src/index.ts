@@ -148,6 +148,9 @@ const plugin: FastifyPluginAsync<IdgateOptions | Idgate> = async (app, options) 
     if (rule !== undefined) {
       if (rule !== 'required' && (typeof rule !== 'object' || rule === null)) throw new ConfigError(`idgate: route ${route.url}: config.identity must be 'required' or { where }`);
       route.onRequest = [requireIdentity(rule === 'required' ? {} : rule), ...[route.onRequest ?? []].flat()];
+    } else if (gate.protectsRoute(route.url)) {
+      // Fastify routes before onRequest: a route that `protect` covers is guarded itself, whatever target the router decoded into it.
+      route.onRequest = [requireIdentity(), ...[route.onRequest ?? []].flat()];
     }
     const form = FORM_HANDLERS.has(route.handler);
     if (form) route.config = Object.assign({ ...route.config }, { [FORM_ROUTE]: true });
