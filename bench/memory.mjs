@@ -3,7 +3,9 @@
 // (cookie header -> authenticate -> upstream client -> zod -> cache); only the
 // wire is replaced by an in-process `fetch` answering a typical profile, so
 // the heap measured is idgate's and not a mock server's.
-import { createIdgate } from '@idgate/core';
+import { createIdgate, sessionKeys, signSession } from '@idgate/core';
+// The secret of `base` below: the cookies here are signed as idgate issues them.
+const keys = sessionKeys(['bench-secret-0123456789abcdef']);
 
 const n = Number(process.argv[2]);
 if (!Number.isInteger(n) || n <= 0 || typeof globalThis.gc !== 'function') {
@@ -36,8 +38,9 @@ const fetch = async (_url, init) => {
   return new Response(profileBody(id), { status: 200, headers: { 'content-type': 'application/json' } });
 };
 
-// Typical browser Cookie header: the session cookie among a few others.
-const cookieHeader = (id) => `_ga=GA1.1.1234567890.1700000000; theme=dark; identityId=${id}; consent=analytics%3Dfalse%26marketing%3Dfalse`;
+// Typical browser Cookie header: the session cookie (signed, as idgate issues it) among a few others.
+const ISSUED = Date.now();
+const cookieHeader = (id) => `_ga=GA1.1.1234567890.1700000000; theme=dark; identityId=${signSession(keys, id, ISSUED)}; consent=analytics%3Dfalse%26marketing%3Dfalse`;
 
 async function fill(gate, from, to) {
   const BATCH = 256;

@@ -10,7 +10,7 @@ import { startServer, runNode, BENCH_DIR, bounded, window } from './proc.mjs';
 import { request, json, noPool, oneSocket } from './http.mjs';
 import { load, CheckFailed } from './load.mjs';
 import { median, percentile } from './stats.mjs';
-import { loginMany, directProfile, MOCK_API_KEY } from './upstream.mjs';
+import { loginMany, directProfile, MOCK_API_KEY, BENCH_SECRET, rawOf } from './upstream.mjs';
 import { startRedis } from './redis.mjs';
 import { environment, targets, writeReport } from './report.mjs';
 
@@ -20,7 +20,7 @@ const ROUTE = '/api/me';
 const STATS = '/__bench/stats';
 const LOGIN = '/__bench/login';
 const EXPECTED = JSON.stringify({ id: 'c_demo', email: 'demo@example.com' });
-const SECRET = 'idgate-bench-secret-0123456789abcdef';
+const SECRET = BENCH_SECRET;
 const CONNECTIONS = 50;
 /** Share of a core other processes may take during a measured window before it is measured again. */
 const CONTENTION = 0.1;
@@ -322,7 +322,7 @@ async function sectionEconomy({ P, mock, base, pool }) {
       const before = idleMock.calls().profile;
       // Sample the upstream's sessions while the load runs (expiry is sticky at the mock, so a
       // sample after the load would count sessions that merely went idle once the load stopped).
-      const live = new Set(users);
+      const live = new Set(users.map(rawOf));
       const expiredSeen = new Set();
       const sampler = setInterval(() => {
         for (const s of idleMock.sessions()) if (s.expired && live.has(s.identityId)) expiredSeen.add(s.identityId);

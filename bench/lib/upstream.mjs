@@ -3,10 +3,19 @@
 import { MOCK_API_KEY, DEMO_CUSTOMER } from '@idgate/mock-upstream';
 import http from 'node:http';
 import { request } from './http.mjs';
+import { sessionKeys, signSession } from '@idgate/core';
+
+/** The secret every bench server signs session cookies with. */
+export const BENCH_SECRET = 'idgate-bench-secret-0123456789abcdef';
+const benchKeys = sessionKeys([BENCH_SECRET]);
+/** The session cookie value idgate issues for an upstream identityId (every variant uses it as its cookie). */
+export const signedCookieValue = (identityId) => signSession(benchKeys, identityId, Date.now());
+/** The upstream identityId inside a signed cookie value. */
+export const rawOf = (value) => value.slice(0, 32);
 
 const upstreamAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-/** Sign the demo customer in `n` times: `n` distinct live identityIds (a few calls in flight at once). */
+/** Sign the demo customer in `n` times: `n` distinct live sessions, as the signed cookie values idgate would issue (a few calls in flight at once). */
 export async function loginMany(mock, n, concurrency = 32) {
   const ids = new Array(n);
   let next = 0;
@@ -21,7 +30,7 @@ export async function loginMany(mock, n, concurrency = 32) {
       });
       const body = JSON.parse(res.body);
       if (res.status !== 200 || typeof body.identityId !== 'string') throw new Error(`mock login failed: ${res.status} ${res.body}`);
-      ids[i] = body.identityId;
+      ids[i] = signedCookieValue(body.identityId);
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
@@ -34,7 +43,7 @@ export function directProfile(mock, identityId, agent) {
     method: 'POST',
     agent,
     headers: { authorization: `Bearer ${MOCK_API_KEY}` },
-    body: { apiKey: MOCK_API_KEY, identityId },
+    body: { apiKey: MOCK_API_KEY, identityId: identityId.slice(0, 32) },
   });
 }
 

@@ -60,7 +60,8 @@ export async function fetchProfile(identityId) {
   const res = await fetch(`${config.upstreamUrl}/api/v1/contact/profile`, {
     method: 'POST',
     headers: { authorization: `Bearer ${config.apiKey}`, 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ apiKey: config.apiKey, identityId }),
+    // Cookies carry idgate's signed value; the upstream knows only the identityId at its front.
+    body: JSON.stringify({ apiKey: config.apiKey, identityId: identityId.slice(0, 32) }),
   });
   const body = await res.json();
   return res.ok && body.contact ? { id: String(body.contact.id), email: body.contact.email } : null;
