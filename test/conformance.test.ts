@@ -653,6 +653,23 @@ describe.each(adapters)('$name adapter', (adapter) => {
     });
   });
 
+  describe('a profile answer outside the contract is a definitive error, not an outage (issue 12 item 7)', () => {
+    it('a 404 HTML page on profile: 502 UPSTREAM_REFUSED without Retry-After on a protected route, anonymous-unavailable on a public one', async () => {
+      const fresh = await start();
+      const cookie = `identityId=${await upstreamLogin(mock)}`;
+      mock.fault({ route: 'profile', status: 404, body: '<html>Not Found</html>', headers: { 'content-type': 'text/html' } });
+      const res = await request(fresh.url).get('/api/me').set('Cookie', cookie).expect(502);
+      expect(res.body).toEqual({ error: 'UPSTREAM_REFUSED' });
+      expect(res.headers['retry-after']).toBeUndefined();
+      expect(res.headers['cache-control']).toBe('no-store');
+      const pub = await request(fresh.url).get('/public').set('Cookie', cookie).expect(200);
+      expect(pub.body.status).toBe('unavailable');
+      expect(mock.calls().profile).toBe(2); // not retried
+      mock.clearFaults();
+      await request(fresh.url).get('/api/me').set('Cookie', cookie).expect(200);
+    });
+  });
+
   describe('circuit breaker (issue 13 item 5: the breaker counts outages only)', () => {
     it('repeated 404-HTML logouts leave the breaker closed: login and cold sessions still work', async () => {
       const fresh = await start();

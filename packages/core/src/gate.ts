@@ -158,6 +158,8 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
         }
         case 'unavailable': {
           if (!required) return state;
+          // The upstream refused (misconfiguration, an answer outside its contract): 502, nothing to retry.
+          if (state.refused !== undefined) return { kind: 'reject', statusCode: 502, body: { error: state.refused }, headers: COOKIE_HEADERS, setCookies: NONE };
           const retry: Header = ['Retry-After', String(clientRetryAfter(state.retryAfter, config.retryAfterCap, config.retryAfter))];
           return { kind: 'reject', statusCode: 503, body: { error: 'UPSTREAM_UNAVAILABLE' }, headers: [...COOKIE_HEADERS, retry], setCookies: NONE };
         }

@@ -30,11 +30,13 @@ export interface SessionClock {
 export type AuthState = Extract<Decision, { kind: 'next' }> & {
   /** Seconds to suggest in Retry-After when `status` is `unavailable`. */
   readonly retryAfter?: number;
+  /** Set when the upstream answered with a definitive refusal idgate does not recognise (not an outage): its error code. */
+  readonly refused?: string;
   /** Present on authenticated states: drives the rolling cookie. */
   readonly session?: SessionClock;
 };
 
-function state(status: IdentityStatus, identity: Identity | null, headers: readonly Header[] = NONE, extra?: { retryAfter?: number; session?: SessionClock }): AuthState {
+function state(status: IdentityStatus, identity: Identity | null, headers: readonly Header[] = NONE, extra?: { retryAfter?: number; session?: SessionClock; refused?: string }): AuthState {
   return Object.freeze({ kind: 'next', status, identity, headers, setCookies: NONE, ...extra });
 }
 
@@ -283,6 +285,8 @@ export function createVerifier(
       logger.warn({ event: 'upstream-error', key, code: error.code, background }, error.message);
       // Stale-if-error: a definitive answer never reaches here, so stale data
       // can only stand in for "the upstream did not answer".
+      // A definitive refusal (a 4xx idgate does not recognise, our key refused) is no outage: no stale data, no retry hint.
+      if (!error.outage) return state('unavailable', null, VARY_COOKIE, { refused: error.code === 'UPSTREAM_REJECTED' ? error.code : 'UPSTREAM_REFUSED' });
       if (previous && !fenced() && now() - previous.at < ttl + staleIfError) return staleState(previous);
       return state('unavailable', null, VARY_COOKIE, { retryAfter: clientRetryAfter(error.retryAfter, config.retryAfterCap, config.retryAfter) });
     } finally {
