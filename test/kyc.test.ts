@@ -89,6 +89,8 @@ describe('validation before any call, with the upstream\'s own messages', () => 
     ['customerType outside the enum', { ...ADA, customerType: 'Person' }, 'KYC_INVALID_CUSTOMER_TYPE', KYC_MESSAGES.invalidCustomerType],
     ['neither individual nor company', noDetails, 'KYC_INVALID_CUSTOMER_DETAILS', KYC_MESSAGES.invalidCustomerDetails],
     ['both individual and company', { ...ADA, company: (ACME as { company: unknown }).company }, 'KYC_INVALID_CUSTOMER_DETAILS', KYC_MESSAGES.invalidCustomerDetails],
+    // Seed 004's rule order (1 one object, 2 type matches, 3 valid value): issue 14's example.
+    ['an invalid customerType and neither object', { ...noDetails, customerType: 'Business' }, 'KYC_INVALID_CUSTOMER_DETAILS', KYC_MESSAGES.invalidCustomerDetails],
     ['LegalEntity with individual', { ...ADA, customerType: 'LegalEntity' }, 'KYC_CUSTOMER_TYPE_MISMATCH', KYC_MESSAGES.customerTypeMismatch],
     ['Individual with company', { ...ACME, customerType: 'Individual' }, 'KYC_CUSTOMER_TYPE_MISMATCH', KYC_MESSAGES.customerTypeMismatch],
     ['no e-mail', { ...ADA, customerEmail: undefined }, 'KYC_INVALID_PARAMETERS', KYC_MESSAGES.invalidParameters],
@@ -114,7 +116,8 @@ describe('each error row of seed 004, end to end', () => {
   const rows: [string, Partial<KycClientOptions>, Partial<KycCustomerInput>, string, number, number, number][] = [
     // name, client options, customer overrides, code, status idgate answers, upstream status, upstream calls
     ['Invalid AppId or AppSecret', { appId: 'not-our-app' }, {}, 'KYC_INVALID_CREDENTIALS', 502, 400, 1],
-    ['401 Invalid credentials', { appSecret: 'a-wrong-secret-value' }, {}, 'KYC_UNAUTHORIZED', 502, 401, 1],
+    // Rule 4 and the table: a wrong secret is the 400 row, like an unknown appId.
+    ['Invalid AppId or AppSecret (wrong secret)', { appSecret: 'a-wrong-secret-value' }, {}, 'KYC_INVALID_CREDENTIALS', 502, 400, 1],
     ['403 Unauthorized tenant', { tenantId: 'another-tenant' }, {}, 'KYC_FORBIDDEN', 502, 403, 1],
     ['Invalid request parameters (unknown form)', { formId: 'another-form' }, {}, 'KYC_INVALID_PARAMETERS', 400, 400, 1],
     ['Invalid Client Id', {}, { clientId: '11111111-2222-4333-8444-555555555555' }, 'KYC_INVALID_CLIENT_ID', 400, 400, 1],
@@ -127,6 +130,13 @@ describe('each error row of seed 004, end to end', () => {
     expect(mock.calls().kyc).toBe(calls); // a definitive 400/401/403 is never retried
     expect(errorText(err)).not.toContain(MOCK_KYC_APP_SECRET);
     expect(errorText(err)).not.toContain('a-wrong-secret-value');
+  });
+
+  it('401 Invalid credentials (the seed never says when; a fault sends it): KYC_UNAUTHORIZED 502, not retried', async () => {
+    mock.fault({ route: 'kyc', status: 401, body: { version: null, statusCode: 401, messages: ['Invalid credentials'], result: null }, times: 1 });
+    const err = await rejection(createKycClient(kycOptions()).getSession(ADA));
+    expect(err).toMatchObject({ code: 'KYC_UNAUTHORIZED', status: 502, upstreamStatus: 401, message: 'Invalid credentials' });
+    expect(mock.calls().kyc).toBe(1);
   });
 
   it('429 Too many requests: retried while Retry-After fits, then KYC_RATE_LIMITED 503 with its Retry-After', async () => {
@@ -324,7 +334,7 @@ describe.each(adapters)('$name adapter: POST /kyc/session', (adapter) => {
     const id = await upstreamLogin(mock);
     const misconfigured = await start({ appSecret: 'a-wrong-secret-value' });
     const res = await post(misconfigured, id).expect(502);
-    expect(res.body).toEqual({ error: 'KYC_UNAUTHORIZED', message: 'Invalid credentials' });
+    expect(res.body).toEqual({ error: 'KYC_INVALID_CREDENTIALS', message: 'Invalid AppId or AppSecret' });
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.text).not.toContain(MOCK_KYC_APP_SECRET);
     expect(res.text).not.toContain('a-wrong-secret-value');

@@ -67,7 +67,7 @@ describe('cache pressure and upstream answers', () => {
     mock.fault({ route: 'profile', status: 429, headers: { 'Retry-After': value }, body: {}, times: 1 });
     const policy = { timeout: 500, totalTimeout: 4_000, retries: 2, backoffBase: 10, backoffMax: 20, retryAfterMax: 3_000, maxBodyBytes: 65_536 };
     const started = Date.now();
-    const call = requestJson(`${mock.url}/api/v1/contact/profile`, policy, { label: 'profile', body: { identityId: 'x'.repeat(32) }, headers: { authorization: `Bearer DEV_${'a'.repeat(28)}` } });
+    const call = requestJson(`${mock.url}/api/v1/contact/profile`, policy, { label: 'profile', body: { apiKey: `DEV_${'a'.repeat(28)}`, identityId: 'x'.repeat(32) }, headers: { authorization: `Bearer DEV_${'a'.repeat(28)}` } });
     if (outcome === 'gives up') {
       const err = await call.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UpstreamError);

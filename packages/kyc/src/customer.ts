@@ -47,21 +47,23 @@ const filled = (v: unknown): v is string => typeof v === 'string' && v.trim() !=
 /**
  * Check a customer exactly as GetSessionId does, in the same order and with
  * the same messages, so a bad input fails here before any call:
- * not an object → "Invalid Request"; `customerType` not `Individual` /
- * `LegalEntity` → "Invalid customer type."; not exactly one of `individual` /
- * `company` → "Invalid Customer Details"; the object not matching the type →
- * "Invalid Customer Type"; a missing or mistyped field → "Invalid request parameters".
+ * not an object → "Invalid Request"; then seed 004's rules as numbered: 1 not
+ * exactly one of `individual` / `company` → "Invalid Customer Details"; 2 the
+ * object not matching the type → "Invalid Customer Type"; 3 `customerType` not
+ * `Individual` / `LegalEntity` → "Invalid customer type."; then a missing or
+ * mistyped field → "Invalid request parameters".
  * Returns the fields to send: the e-mail canonical (`canonicalEmail` of `@idgate/core`), null/undefined optionals dropped.
  * @example checkCustomer({ customerType: 'Individual', customerEmail: 'A@x.io', individual: { firstName: 'A', lastName: 'B' } }).customerEmail // 'a@x.io'
  */
 export function checkCustomer(input: unknown): KycCustomerFields {
   if (!isObject(input)) throw new KycError('KYC_INVALID_REQUEST');
   const { customerType, individual, company } = input;
-  if (typeof customerType !== 'string' || !TYPES.has(customerType)) throw new KycError('KYC_INVALID_CUSTOMER_TYPE');
+  // Seed 004's validation rules in its order: 1 one object, 2 the type matches it, 3 a valid type.
   const hasIndividual = individual !== undefined && individual !== null;
   const hasCompany = company !== undefined && company !== null;
   if (hasIndividual === hasCompany) throw new KycError('KYC_INVALID_CUSTOMER_DETAILS');
-  if (hasIndividual !== (customerType === 'Individual')) throw new KycError('KYC_CUSTOMER_TYPE_MISMATCH');
+  if ((customerType === 'Individual' && !hasIndividual) || (customerType === 'LegalEntity' && !hasCompany)) throw new KycError('KYC_CUSTOMER_TYPE_MISMATCH');
+  if (typeof customerType !== 'string' || !TYPES.has(customerType)) throw new KycError('KYC_INVALID_CUSTOMER_TYPE');
 
   const invalid = () => new KycError('KYC_INVALID_PARAMETERS');
   // idgate's one e-mail rule, shared with login (and applied by the mock upstream):

@@ -157,23 +157,39 @@ describe('login attempt limit', () => {
 describe('API key', () => {
   const invalid = { success: false, error: 'INVALID_API_KEY', message: 'Invalid API key.' };
 
-  it('is accepted as a Bearer token, a query parameter or a body field', async () => {
+  it('login takes it as a Bearer token or the apiKey query parameter (seed 001), not from the body', async () => {
     const mock = await start();
     expect((await post(mock, LOGIN, DEMO_CUSTOMER)).json.success).toBe(true);
     expect((await post(mock, `${LOGIN}?apiKey=${MOCK_API_KEY}`, DEMO_CUSTOMER, null)).json.success).toBe(true);
-    expect((await post(mock, LOGIN, { ...DEMO_CUSTOMER, apiKey: MOCK_API_KEY }, null)).json.success).toBe(true);
+    expect(await post(mock, LOGIN, { ...DEMO_CUSTOMER, apiKey: MOCK_API_KEY }, null)).toMatchObject({ status: 401, json: invalid });
+    // A key in the body beside a valid Bearer token is ignored, not refused.
+    expect((await post(mock, LOGIN, { ...DEMO_CUSTOMER, apiKey: 'nonsense' })).json.success).toBe(true);
+  });
+
+  it('profile and logout take it from the body only (seed 000), whatever the headers and query say', async () => {
+    const mock = await start();
+    const identityId = await login(mock);
+    expect((await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId }, null)).status).toBe(200);
+    expect(await post(mock, PROFILE, { identityId })).toMatchObject({ status: 401, json: invalid });
+    expect(await post(mock, `${PROFILE}?apiKey=${MOCK_API_KEY}`, { identityId }, null)).toMatchObject({ status: 401, json: invalid });
+    expect(await post(mock, PROFILE, { apiKey: 'nonsense', identityId })).toMatchObject({ status: 401, json: invalid });
+    expect(await post(mock, LOGOUT, { identityId })).toMatchObject({ status: 401, json: invalid });
+    expect(mock.sessions()).toHaveLength(1);
+    expect((await post(mock, LOGOUT, { apiKey: MOCK_API_KEY, identityId }, null)).json).toEqual({ success: true });
   });
 
   it.each([
-    ['missing', null, undefined],
-    ['too short', 'PRODabc', undefined],
-    ['of an unknown prefix', 'TEST' + 'a'.repeat(28), undefined],
-    ['with a symbol', 'DEV_' + 'a'.repeat(27) + '-', undefined],
-    ['not a string in the body', null, 12345],
-  ])('answers 401 INVALID_API_KEY when %s', async (_, bearer, bodyKey) => {
+    ['missing', undefined],
+    ['too short', 'PRODabc'],
+    ['of an unknown prefix', 'TEST' + 'a'.repeat(28)],
+    ['with a symbol', 'DEV_' + 'a'.repeat(27) + '-'],
+    ['not a string', 12345],
+  ])('answers 401 INVALID_API_KEY when %s', async (_, key) => {
     const mock = await start();
-    for (const path of [LOGIN, PROFILE, LOGOUT]) {
-      const { status, json } = await post(mock, path, { ...DEMO_CUSTOMER, identityId: 'a'.repeat(32), apiKey: bodyKey }, bearer);
+    const login = await post(mock, LOGIN, DEMO_CUSTOMER, typeof key === 'string' ? key : null);
+    expect(login).toMatchObject({ status: 401, json: invalid });
+    for (const path of [PROFILE, LOGOUT]) {
+      const { status, json } = await post(mock, path, { identityId: 'a'.repeat(32), apiKey: key }, null);
       expect(status).toBe(401);
       expect(json).toEqual(invalid);
     }
@@ -209,22 +225,22 @@ describe('profile and sessions', () => {
     const identityId = await login(mock);
     for (let i = 0; i < 3; i++) {
       mock.advanceClock(1000); // exactly the idle time is still alive
-      expect((await post(mock, PROFILE, { identityId })).status).toBe(200);
+      expect((await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId })).status).toBe(200);
     }
     mock.advanceClock(1001);
-    const expired = await post(mock, PROFILE, { identityId });
+    const expired = await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId });
     expect(expired).toMatchObject({ status: 401, json: { success: false, error: 'SESSION_EXPIRED' } });
     expect(mock.sessions()).toMatchObject([{ identityId, expired: true }]);
     // It stays expired rather than vanishing into INVALID_IDENTITY.
-    expect((await post(mock, PROFILE, { identityId })).json.error).toBe('SESSION_EXPIRED');
+    expect((await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId })).json.error).toBe('SESSION_EXPIRED');
   });
 
   it('answers INVALID_IDENTITY for an unknown or malformed identityId, 400 for a missing one', async () => {
     const mock = await start();
     for (const identityId of ['A'.repeat(32), 'short', 'A'.repeat(31) + '!']) {
-      expect(await post(mock, PROFILE, { identityId })).toMatchObject({ status: 401, json: { success: false, error: 'INVALID_IDENTITY' } });
+      expect(await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId })).toMatchObject({ status: 401, json: { success: false, error: 'INVALID_IDENTITY' } });
     }
-    expect((await post(mock, PROFILE, {})).status).toBe(400);
+    expect((await post(mock, PROFILE, { apiKey: MOCK_API_KEY })).status).toBe(400);
   });
 
   it('gives a customer without an id a stable contact id and keeps attributes from overriding it', async () => {
@@ -232,7 +248,7 @@ describe('profile and sessions', () => {
     const contacts = [];
     for (let i = 0; i < 2; i++) {
       const identityId = await login(mock, 'ada@example.com', 'pw');
-      contacts.push((await post(mock, PROFILE, { identityId })).json.contact);
+      contacts.push((await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId })).json.contact);
       mock.reset();
     }
     expect(contacts[0]).toEqual({ id: expect.stringMatching(/^c_[0-9a-f]{16}$/), email: 'ada@example.com', tier: 2 });
@@ -243,22 +259,48 @@ describe('profile and sessions', () => {
     const mock = await start();
     const [a, b] = [await login(mock), await login(mock)];
     expect(mock.expire({ identityId: a })).toBe(1);
-    expect((await post(mock, PROFILE, { identityId: a })).json.error).toBe('SESSION_EXPIRED');
-    expect((await post(mock, PROFILE, { identityId: b })).status).toBe(200);
+    expect((await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId: a })).json.error).toBe('SESSION_EXPIRED');
+    expect((await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId: b })).status).toBe(200);
 
     const res = await fetch(`${mock.url}/__mock/expire`, { method: 'POST', body: JSON.stringify({ email: 'DEMO@example.com' }) });
     expect(await res.json()).toEqual({ ok: true, expired: 1 });
-    expect((await post(mock, PROFILE, { identityId: b })).json.error).toBe('SESSION_EXPIRED');
+    expect((await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId: b })).json.error).toBe('SESSION_EXPIRED');
     expect(() => mock.expire({} as { email: string })).toThrow(TypeError);
   });
 
   it('logs out idempotently', async () => {
     const mock = await start();
     const identityId = await login(mock);
-    expect(await post(mock, LOGOUT, { identityId })).toEqual({ status: 200, headers: expect.anything(), json: { success: true } });
+    expect(await post(mock, LOGOUT, { apiKey: MOCK_API_KEY, identityId })).toEqual({ status: 200, headers: expect.anything(), json: { success: true } });
     expect(mock.sessions()).toEqual([]);
-    expect((await post(mock, PROFILE, { identityId })).json.error).toBe('INVALID_IDENTITY');
-    expect((await post(mock, LOGOUT, { identityId })).json).toEqual({ success: true });
-    expect((await post(mock, LOGOUT, { identityId: 'garbage' })).json).toEqual({ success: true });
+    expect((await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId })).json.error).toBe('INVALID_IDENTITY');
+    expect((await post(mock, LOGOUT, { apiKey: MOCK_API_KEY, identityId })).json).toEqual({ success: true });
+    expect((await post(mock, LOGOUT, { apiKey: MOCK_API_KEY, identityId: 'garbage' })).json).toEqual({ success: true });
+  });
+});
+
+describe('statuses the documentation leaves open', () => {
+  it('answers SESSION_EXPIRED, INVALID_IDENTITY, E00x and E006 with the configured statuses and the documented bodies', async () => {
+    const mock = await start({
+      statuses: { sessionExpired: 404, invalidIdentity: 403, loginError: 401, tooManyAttempts: 400 },
+      loginAttemptLimit: 1,
+    });
+    const identityId = await login(mock);
+    mock.expire({ identityId });
+    expect(await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId })).toMatchObject({ status: 404, json: { success: false, error: 'SESSION_EXPIRED' } });
+    expect(await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId: 'B'.repeat(32) })).toMatchObject({ status: 403, json: { success: false, error: 'INVALID_IDENTITY' } });
+    expect(await post(mock, LOGIN, { email: 'demo@example.com', password: 'bad' })).toMatchObject({ status: 401, json: { error: 'E004', message: LOGIN_ERRORS.E004 } });
+    const limited = await post(mock, LOGIN, DEMO_CUSTOMER);
+    expect(limited).toMatchObject({ status: 400, json: { success: false, error: 'E006', message: LOGIN_ERRORS.E006 } });
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  it.each([
+    [{ sessionExpired: 199 }, /statuses\.sessionExpired/],
+    [{ loginError: 600 }, /statuses\.loginError/],
+    [{ tooManyAttempts: 4.5 }, /statuses\.tooManyAttempts/],
+    [{ expired: 401 }, /statuses\.expired: not one of/],
+  ])('refuses %j at start', async (statuses, message) => {
+    await expect(startMockUpstream({ statuses: statuses as never })).rejects.toThrow(message);
   });
 });

@@ -62,6 +62,25 @@ export interface BizKitHubOptions {
   loginAttemptWindowMs?: number;
   /** Customers added to (and overriding by email) the seeded ones. */
   customers?: CustomerInput[];
+  /** HTTP statuses the documentation leaves open; the bodies stay as documented. */
+  statuses?: BizKitHubStatuses;
+}
+
+/**
+ * The HTTP status of each answer whose status the BizKitHub documentation does
+ * not give (seed 000 shows only the body of SESSION_EXPIRED / INVALID_IDENTITY;
+ * seed 001 lists E001–E007 without statuses). Each is an integer from 200 to 599.
+ * @example await startMockUpstream({ statuses: { sessionExpired: 200, tooManyAttempts: 400 } })
+ */
+export interface BizKitHubStatuses {
+  /** `{ error: 'SESSION_EXPIRED' }` on profile. @default 401 */
+  sessionExpired?: number;
+  /** `{ error: 'INVALID_IDENTITY' }` on profile. @default 401 */
+  invalidIdentity?: number;
+  /** A login failure E001–E005 or E007. @default 200 */
+  loginError?: number;
+  /** A login failure E006 (with `Retry-After` whatever the status). @default 429 */
+  tooManyAttempts?: number;
 }
 
 /** The BizKitHub route module plus the state its control surface reaches. */
@@ -99,8 +118,6 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const CODES = new Set(Object.keys(LOGIN_ERRORS));
 
 const INVALID_API_KEY: MockReply = { status: 401, body: { success: false, error: 'INVALID_API_KEY', message: 'Invalid API key.' } };
-const INVALID_IDENTITY: MockReply = { status: 401, body: { success: false, error: 'INVALID_IDENTITY' } };
-const SESSION_EXPIRED: MockReply = { status: 401, body: { success: false, error: 'SESSION_EXPIRED' } };
 const LOGGED_OUT: MockReply = { status: 200, body: { success: true } };
 
 interface Customer {
@@ -131,6 +148,15 @@ export function createBizKitHub(options: BizKitHubOptions, now: () => number): B
   const idleMs = positive(options.sessionIdleMs, 30 * 60_000, 'sessionIdleMs');
   const attemptLimit = positive(options.loginAttemptLimit, 5, 'loginAttemptLimit');
   const attemptWindowMs = positive(options.loginAttemptWindowMs, 15 * 60_000, 'loginAttemptWindowMs');
+  const statuses = statusesOf(options.statuses);
+  const INVALID_IDENTITY: MockReply = { status: statuses.invalidIdentity, body: { success: false, error: 'INVALID_IDENTITY' } };
+  const SESSION_EXPIRED: MockReply = { status: statuses.sessionExpired, body: { success: false, error: 'SESSION_EXPIRED' } };
+  const loginError = (code: LoginErrorCode): MockReply => ({ status: statuses.loginError, body: { success: false, error: code, message: LOGIN_ERRORS[code] } });
+  const tooMany = (ms: number): MockReply => ({
+    status: statuses.tooManyAttempts,
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) },
+    body: { success: false, error: 'E006', message: LOGIN_ERRORS.E006 },
+  });
   const allowed = options.apiKeys && new Set(options.apiKeys);
   for (const key of options.apiKeys ?? []) {
     if (!API_KEY.test(key)) throw new TypeError(`apiKeys: "${key}" does not match ${API_KEY}`);
@@ -156,17 +182,22 @@ export function createBizKitHub(options: BizKitHubOptions, now: () => number): B
     return s.expired;
   }
 
-  /** The 400 or 401 the upstream answers before looking at the fields, or null when the call may proceed. */
-  function refuse(req: MockRequest): MockReply | null {
+  /**
+   * The 400 or 401 the upstream answers before looking at the fields, or null
+   * when the call may proceed. `login` reads the key where seed 001 puts it
+   * (Bearer token or `?apiKey=`, never the body); `profile` and `logout` where
+   * seed 000 puts it (the body's `apiKey`, never a header or the query).
+   */
+  function refuse(req: MockRequest, keyIn: 'query-or-bearer' | 'body'): MockReply | null {
     if (req.malformed) return badRequest('Malformed JSON body.');
     if (req.body !== undefined && !isRecord(req.body)) return badRequest('The body must be a JSON object.');
-    const key = apiKeyOf(req);
+    const key = keyIn === 'body' ? fields(req).apiKey : apiKeyOf(req);
     if (typeof key !== 'string' || !API_KEY.test(key) || (allowed && !allowed.has(key))) return INVALID_API_KEY;
     return null;
   }
 
   function login(req: MockRequest): MockReply {
-    const refused = refuse(req);
+    const refused = refuse(req, 'query-or-bearer');
     if (refused) return refused;
     const { email: rawEmail, password, customerRealIp } = fields(req);
     if (typeof rawEmail !== 'string') return badRequest('email must be a string.');
@@ -204,7 +235,7 @@ export function createBizKitHub(options: BizKitHubOptions, now: () => number): B
   }
 
   function profile(req: MockRequest): MockReply {
-    const refused = refuse(req);
+    const refused = refuse(req, 'body');
     if (refused) return refused;
     const { identityId } = fields(req);
     if (typeof identityId !== 'string') return badRequest('identityId must be a string.');
@@ -219,7 +250,7 @@ export function createBizKitHub(options: BizKitHubOptions, now: () => number): B
   }
 
   function logout(req: MockRequest): MockReply {
-    const refused = refuse(req);
+    const refused = refuse(req, 'body');
     if (refused) return refused;
     const { identityId } = fields(req);
     if (typeof identityId !== 'string') return badRequest('identityId must be a string.');
@@ -303,11 +334,29 @@ function newIdentityId(): string {
   return id;
 }
 
-// Seed 001: a Bearer token or the `apiKey` query parameter; seed 000 also sends it in the body.
+// Seed 001 (login): "passed as a query parameter or Bearer token". A key in the
+// body does not count there, and another Authorization scheme is no Bearer token.
 function apiKeyOf(req: MockRequest): unknown {
   const auth = req.headers.authorization;
   if (auth !== undefined && /^bearer /i.test(auth)) return auth.slice(7).trim();
-  return req.query.apiKey ?? fields(req).apiKey;
+  return req.query.apiKey;
+}
+
+const STATUS_DEFAULTS: Required<BizKitHubStatuses> = { sessionExpired: 401, invalidIdentity: 401, loginError: 200, tooManyAttempts: 429 };
+
+function statusesOf(input: BizKitHubStatuses | undefined): Required<BizKitHubStatuses> {
+  if (input === undefined) return STATUS_DEFAULTS;
+  if (!isRecord(input)) throw new TypeError('statuses: expected an object.');
+  const out = { ...STATUS_DEFAULTS };
+  for (const [key, value] of Object.entries(input)) {
+    if (!(key in STATUS_DEFAULTS)) throw new TypeError(`statuses.${key}: not one of ${Object.keys(STATUS_DEFAULTS).join(', ')}.`);
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 200 || value > 599) {
+      throw new TypeError(`statuses.${key}: expected an integer from 200 to 599.`);
+    }
+    out[key as keyof BizKitHubStatuses] = value;
+  }
+  return out;
 }
 
 function fields(req: MockRequest): Record<string, unknown> {
@@ -346,18 +395,6 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`${name}: expected a positive number, got ${String(value)}.`);
   return value;
-}
-
-function loginError(code: LoginErrorCode): MockReply {
-  return { status: 200, body: { success: false, error: code, message: LOGIN_ERRORS[code] } };
-}
-
-function tooMany(ms: number): MockReply {
-  return {
-    status: 429,
-    headers: { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) },
-    body: { success: false, error: 'E006', message: LOGIN_ERRORS.E006 },
-  };
 }
 
 function badRequest(message: string): MockReply {

@@ -154,7 +154,7 @@ describe('contacts', () => {
       message: 'Contacts created/updated',
       data: [expect.objectContaining({ id: 'contact_1', external_id: 'user_8821', email: 'sam@acme.com', name: 'Sam', custom_attributes: { plan: 'pro' }, stripe_accounts: [] })],
     });
-    await call('POST', CONTACTS, { contacts: [{ external_id: 'user_8821', custom_attributes: { ltv: 540 } }] });
+    await call('POST', CONTACTS, { users: [{ external_id: 'user_8821', custom_attributes: { ltv: 540 } }] });
     await call('POST', '/api/v1/chatbots/8/contacts', { users: [{ external_id: 'user_8821' }] });
     expect(mock.contacts('7')).toEqual([
       expect.objectContaining({ external_id: 'user_8821', email: 'sam@acme.com', name: 'Sam', custom_attributes: { plan: 'pro', ltv: 540 }, upserts: 2 }),
@@ -164,6 +164,8 @@ describe('contacts', () => {
   });
   it('answers Bookbag v1 errors', async () => {
     expect((await call('POST', CONTACTS, { users: [] })).json).toEqual({ message: 'Invalid request data' });
+    // Seed 003 documents `users` only.
+    expect((await call('POST', CONTACTS, { contacts: [{ external_id: 'a' }] })).json).toEqual({ message: 'Invalid request data' });
     expect((await call('POST', CONTACTS, { users: [{ email: 42 }] })).status).toBe(400);
     expect((await call('POST', CONTACTS, { users: Array.from({ length: 1001 }, () => ({})) })).json).toEqual({ message: 'Maximum 1000 contacts per request' });
     expect((await call('POST', CONTACTS, { users: [{ external_id: 'a' }] }, {})).status).toBe(401);

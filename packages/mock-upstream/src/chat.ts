@@ -176,8 +176,8 @@ export function createChat(options: ChatMockOptions, now: () => number): ChatMoc
     const chatbotId = segment(req.params[0]);
     if (chatbotId === null) return { status: 404, body: { message: 'Resource not found' } };
     const body = isRecord(req.body) ? req.body : {};
-    // `contacts` is Bookbag's alias of `users`.
-    const users = body.users ?? body.contacts;
+    // Seed 003's body is `{ users: [...] }`; no other name is documented.
+    const users = body.users;
     if (!Array.isArray(users) || users.length === 0) return { status: 400, body: { message: 'Invalid request data' } };
     if (users.length > MAX_CONTACTS) return { status: 400, body: { message: `Maximum ${MAX_CONTACTS} contacts per request` } };
     if (!users.every(validContact)) return { status: 400, body: { message: 'Invalid request data' } };

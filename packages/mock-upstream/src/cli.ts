@@ -1,12 +1,29 @@
 #!/usr/bin/env node
-// idgate-mock --port 4010 [--host 127.0.0.1] [--idle-ms N]
-import { DEMO_CUSTOMER, MOCK_API_KEY } from './bizkithub.js';
+// idgate-mock --port 4010 [--host 127.0.0.1] [--idle-ms N] [--session-expired-status N] ...
+import { DEMO_CUSTOMER, MOCK_API_KEY, type BizKitHubStatuses } from './bizkithub.js';
 import { startMockUpstream } from './server.js';
 
-const USAGE = 'usage: idgate-mock [--port 4010] [--host 127.0.0.1] [--idle-ms 1800000]';
+// The statuses the BizKitHub documentation leaves open (see the README), one flag each.
+const STATUS_FLAGS: Record<string, keyof BizKitHubStatuses> = {
+  '--session-expired-status': 'sessionExpired',
+  '--invalid-identity-status': 'invalidIdentity',
+  '--login-error-status': 'loginError',
+  '--e006-status': 'tooManyAttempts',
+};
+
+const USAGE =
+  'usage: idgate-mock [--port 4010] [--host 127.0.0.1] [--idle-ms 1800000]\n' +
+  '                   [--session-expired-status 401] [--invalid-identity-status 401] [--login-error-status 200] [--e006-status 429]';
+
+interface CliOptions {
+  port: number;
+  host: string;
+  sessionIdleMs: number | undefined;
+  statuses: BizKitHubStatuses;
+}
 
 /** Reads the flags; exits with the usage line on anything it does not know. */
-function parseArgs(argv: string[]): { port: number; host: string; sessionIdleMs: number | undefined } {
+function parseArgs(argv: string[]): CliOptions {
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -17,7 +34,7 @@ function parseArgs(argv: string[]): { port: number; host: string; sessionIdleMs:
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (!['--port', '--host', '--idle-ms'].includes(name) || value === undefined) fail(`unexpected argument "${arg}"`);
+    if (!(['--port', '--host', '--idle-ms'].includes(name) || name in STATUS_FLAGS) || value === undefined) fail(`unexpected argument "${arg}"`);
     flags.set(name, value);
   }
   const port = Number(flags.get('--port') ?? 4010);
@@ -25,7 +42,15 @@ function parseArgs(argv: string[]): { port: number; host: string; sessionIdleMs:
   const idle = flags.get('--idle-ms');
   const sessionIdleMs = idle === undefined ? undefined : Number(idle);
   if (sessionIdleMs !== undefined && !(sessionIdleMs > 0)) fail('--idle-ms must be a positive number');
-  return { port, host: flags.get('--host') ?? '127.0.0.1', sessionIdleMs };
+  const statuses: BizKitHubStatuses = {};
+  for (const [flag, key] of Object.entries(STATUS_FLAGS)) {
+    const raw = flags.get(flag);
+    if (raw === undefined) continue;
+    const status = Number(raw);
+    if (!/^\d{3}$/.test(raw) || status < 200 || status > 599) fail(`${flag} must be an HTTP status from 200 to 599`);
+    statuses[key] = status;
+  }
+  return { port, host: flags.get('--host') ?? '127.0.0.1', sessionIdleMs, statuses };
 }
 
 function fail(message: string): never {

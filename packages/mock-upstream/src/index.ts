@@ -11,7 +11,7 @@ export type {
   RecordedRequest,
 } from './server.js';
 export { DEMO_CUSTOMER, LOGIN_ERRORS, MOCK_API_KEY } from './bizkithub.js';
-export type { BizKitHubOptions, CustomerInput, LoginErrorCode, SessionInfo } from './bizkithub.js';
+export type { BizKitHubOptions, BizKitHubStatuses, CustomerInput, LoginErrorCode, SessionInfo } from './bizkithub.js';
 export {
   KYC_MESSAGES,
   MOCK_KYC_APP_ID,

@@ -94,12 +94,17 @@ describe('GetSessionId validation, in order, with seed 004\'s messages', () => {
     ['malformed JSON', '{nope', 400, KYC_MESSAGES.invalidRequest],
     ['a null body', 'null', 400, KYC_MESSAGES.invalidRequest],
     ['an array body', [INDIVIDUAL], 400, KYC_MESSAGES.invalidRequest],
-    ['customerType missing', { ...INDIVIDUAL, customerType: undefined }, 400, 'Invalid customer type.'],
-    ['customerType not in the enum', { ...INDIVIDUAL, customerType: 'individual' }, 400, 'Invalid customer type.'],
+    // Rule 1: exactly one of individual / company, whatever customerType says.
     ['neither individual nor company', noDetails, 400, 'Invalid Customer Details'],
     ['both individual and company', { ...INDIVIDUAL, company: COMPANY.company }, 400, 'Invalid Customer Details'],
+    ['neither object and an invalid customerType', { ...noDetails, customerType: 'Business' }, 400, 'Invalid Customer Details'],
+    ['both objects and no customerType', { ...INDIVIDUAL, customerType: undefined, company: COMPANY.company }, 400, 'Invalid Customer Details'],
+    // Rule 2: the type names the other object.
     ['Individual with company', { ...COMPANY, customerType: 'Individual' }, 400, 'Invalid Customer Type'],
     ['LegalEntity with individual', { ...INDIVIDUAL, customerType: 'LegalEntity' }, 400, 'Invalid Customer Type'],
+    // Rule 3: the value itself.
+    ['customerType missing', { ...INDIVIDUAL, customerType: undefined }, 400, 'Invalid customer type.'],
+    ['customerType not in the enum', { ...INDIVIDUAL, customerType: 'individual' }, 400, 'Invalid customer type.'],
     ['no customerEmail', { ...INDIVIDUAL, customerEmail: undefined }, 400, 'Invalid request parameters'],
     ['a customerEmail that is not one', { ...INDIVIDUAL, customerEmail: 'ada at example' }, 400, 'Invalid request parameters'],
     ['an empty lastName', { ...INDIVIDUAL, individual: { firstName: 'Ada', lastName: ' ' } }, 400, 'Invalid request parameters'],
@@ -110,13 +115,17 @@ describe('GetSessionId validation, in order, with seed 004\'s messages', () => {
     ['no formId', { ...INDIVIDUAL, formId: undefined }, 400, 'Invalid request parameters'],
     ['an empty appSecret', { ...INDIVIDUAL, appSecret: '' }, 400, 'Invalid AppId or AppSecret'],
     ['an unknown appId', { ...INDIVIDUAL, appId: 'someone-else' }, 400, 'Invalid AppId or AppSecret'],
-    ['a wrong appSecret', { ...INDIVIDUAL, appSecret: 'wrong' }, 401, 'Invalid credentials'],
+    // Rule 4 and the error table: a wrong secret is the same 400 as a blank or unknown pair.
+    ['a wrong appSecret', { ...INDIVIDUAL, appSecret: 'wrong' }, 400, 'Invalid AppId or AppSecret'],
+    ['no appId', { ...INDIVIDUAL, appId: undefined }, 400, 'Invalid AppId or AppSecret'],
     ['another tenant', { ...INDIVIDUAL, tenantId: 'other-tenant' }, 403, 'Unauthorized tenant'],
     ['an unknown form', { ...INDIVIDUAL, formId: 'other-form' }, 400, 'Invalid request parameters'],
     ['a client of no tenant of ours', { ...INDIVIDUAL, clientId: '11111111-2222-4333-8444-555555555555' }, 400, 'Invalid Client Id'],
     ['a client the key may not use', { ...INDIVIDUAL, clientId: MOCK_KYC_RESTRICTED_CLIENT_ID }, 400, 'Client Id is not permitted for this API key'],
-    // The customer is checked before the credentials, so a client can validate locally first.
+    // Rules 1-3 come before rule 4, so a client can validate the customer locally first.
     ['bad details and a wrong secret', { ...noDetails, appSecret: 'wrong' }, 400, 'Invalid Customer Details'],
+    ['a type mismatch and a wrong secret', { ...INDIVIDUAL, customerType: 'LegalEntity', appSecret: 'wrong' }, 400, 'Invalid Customer Type'],
+    ['an invalid type and a wrong secret', { ...INDIVIDUAL, customerType: 'Person', appSecret: 'wrong' }, 400, 'Invalid customer type.'],
   ];
   it.each(cases)('%s', async (_name, body, status, message) => {
     const res = await post(body);

@@ -26,6 +26,7 @@ export const KYC_MESSAGES = {
   invalidCustomerType: 'Invalid customer type.',
   invalidClientId: 'Invalid Client Id',
   clientNotPermitted: 'Client Id is not permitted for this API key',
+  /** The table's 401 row; the seed never says when it is sent, so only a fault sends it. */
   unauthorized: 'Invalid credentials',
   forbidden: 'Unauthorized tenant',
   rateLimited: 'Too many requests',
@@ -68,12 +69,13 @@ const OPTIONAL_STRINGS = ['customerMobileNumber', 'employeeId', 'clientId'] as c
 
 /**
  * Creates the KYC emulation: route `kyc`, `POST /api/AppSessionManager/GetSessionId`.
- * Checks in this order: rate limit (429), body (Invalid Request), customerType
- * (Invalid customer type.), exactly one of individual/company (Invalid Customer
- * Details), type matches object (Invalid Customer Type), fields (Invalid request
- * parameters), appId/appSecret (400 Invalid AppId or AppSecret when empty or the
- * app is unknown, 401 when the secret is wrong), tenant (403), form (400
- * Invalid request parameters), clientId (Invalid Client Id / not permitted).
+ * Checks in this order: rate limit (429), body (Invalid Request), then seed
+ * 004's rules as numbered: 1 exactly one of individual/company (Invalid
+ * Customer Details), 2 type matches object (Invalid Customer Type), 3 a valid
+ * customerType (Invalid customer type.); then fields (Invalid request
+ * parameters), 4 appId/appSecret (400 Invalid AppId or AppSecret when blank,
+ * unknown or wrong), tenant (403), form (400 Invalid request parameters),
+ * clientId (Invalid Client Id / not permitted).
  * @example const kyc = createKyc({ sessionLifetimeMs: 60_000 }, Date.now);
  */
 export function createKyc(options: KycMockOptions, now: () => number): MockModule {
@@ -112,11 +114,17 @@ export function createKyc(options: KycMockOptions, now: () => number): MockModul
     if (limited) return limited;
     if (req.malformed || !isRecord(req.body)) return reply(400, KYC_MESSAGES.invalidRequest);
     const b = req.body;
-    if (b.customerType !== 'Individual' && b.customerType !== 'LegalEntity') return reply(400, KYC_MESSAGES.invalidCustomerType);
+    // Seed 004's validation rules, in the order it numbers them.
     const hasIndividual = b.individual !== undefined && b.individual !== null;
     const hasCompany = b.company !== undefined && b.company !== null;
+    // 1. Either individual or company (not both, not neither).
     if (hasIndividual === hasCompany) return reply(400, KYC_MESSAGES.invalidCustomerDetails);
-    if (hasIndividual !== (b.customerType === 'Individual')) return reply(400, KYC_MESSAGES.customerTypeMismatch);
+    // 2. "Individual" needs individual, "LegalEntity" needs company; another value is rule 3's.
+    if ((b.customerType === 'Individual' && !hasIndividual) || (b.customerType === 'LegalEntity' && !hasCompany)) {
+      return reply(400, KYC_MESSAGES.customerTypeMismatch);
+    }
+    // 3. A valid enum value (case-sensitive).
+    if (b.customerType !== 'Individual' && b.customerType !== 'LegalEntity') return reply(400, KYC_MESSAGES.invalidCustomerType);
 
     const email = typeof b.customerEmail === 'string' ? normalizeEmail(b.customerEmail) : null;
     const details = hasIndividual ? fieldsFilled(b.individual, ['firstName', 'lastName']) : fieldsFilled(b.company, ['fullName', 'registrationNumber', 'tradingName']);
@@ -126,8 +134,8 @@ export function createKyc(options: KycMockOptions, now: () => number): MockModul
     const ids = [b.tenantId, b.formId].every((v) => typeof v === 'string' && v.trim() !== '');
     if (email === null || !details || !optionalsOk || !ids) return reply(400, KYC_MESSAGES.invalidParameters);
 
-    if (!filled(b.appId) || !filled(b.appSecret) || b.appId !== appId) return reply(400, KYC_MESSAGES.invalidCredentials);
-    if (b.appSecret !== appSecret) return reply(401, KYC_MESSAGES.unauthorized);
+    // 4. AppId and AppSecret valid and non-empty: one answer for a blank, unknown or wrong pair (the error table's 400 row).
+    if (!filled(b.appId) || !filled(b.appSecret) || b.appId !== appId || b.appSecret !== appSecret) return reply(400, KYC_MESSAGES.invalidCredentials);
     if (b.tenantId !== tenantId) return reply(403, KYC_MESSAGES.forbidden);
     if (!formIds.has(b.formId as string)) return reply(400, KYC_MESSAGES.invalidParameters);
     // An empty clientId counts as omitted, as `string.IsNullOrEmpty` would have it.

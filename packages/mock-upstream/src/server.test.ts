@@ -56,7 +56,7 @@ describe('counters and request log', () => {
     mock.fault({ route: 'profile', status: 500, times: 1 });
     await post(LOGIN, DEMO_CUSTOMER);
     await post(LOGIN, { email: 'x' });
-    await post(PROFILE, { identityId: 'x' });
+    await post(PROFILE, { apiKey: MOCK_API_KEY, identityId: 'x' });
     await control('GET', 'sessions');
     expect(mock.calls()).toEqual({ login: 2, profile: 1, logout: 0, kyc: 0, chat: 0, contacts: 0, conversations: 0, total: 3 });
     expect((await control('GET', 'calls')).json).toEqual({ login: 2, profile: 1, logout: 0, kyc: 0, chat: 0, contacts: 0, conversations: 0, total: 3 });
@@ -83,7 +83,7 @@ describe('counters and request log', () => {
   });
 
   it('keeps the last 500 requests', async () => {
-    for (let i = 0; i < 510; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => post(PROFILE, { identityId: String(i + j) })));
+    for (let i = 0; i < 510; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => post(PROFILE, { apiKey: MOCK_API_KEY, identityId: String(i + j) })));
     const log = mock.requests();
     expect(log).toHaveLength(500);
     expect(mock.calls().profile).toBe(510);
@@ -100,13 +100,13 @@ describe('counters and request log', () => {
     expect(mock.calls().total).toBe(0);
     expect(mock.requests()).toEqual([]);
     expect(mock.sessions()).toHaveLength(1);
-    expect((await post('/api/v1/contact/logout', { identityId: 'x' })).status).toBe(503);
+    expect((await post('/api/v1/contact/logout', { apiKey: MOCK_API_KEY, identityId: 'x' })).status).toBe(503);
 
     const { json } = await control('POST', 'reset');
     expect(json).toEqual({ ok: true });
     expect(mock.calls().total).toBe(0);
     expect(mock.sessions()).toEqual([]);
-    expect((await post('/api/v1/contact/logout', { identityId: 'x' })).status).toBe(200);
+    expect((await post('/api/v1/contact/logout', { apiKey: MOCK_API_KEY, identityId: 'x' })).status).toBe(200);
     expect(await bodyOf(post(LOGIN, { email: 'ada@example.com', password: 'pw' }))).toMatchObject({ error: 'E002' });
     expect((await control('POST', 'reset', { only: 'everything' })).status).toBe(400);
   });
@@ -124,7 +124,7 @@ describe('faults', () => {
 
   it('sends a string body raw, so it can be malformed JSON', async () => {
     mock.fault({ route: 'profile', body: '{"success": tr' });
-    const res = await post(PROFILE, { identityId: 'x' });
+    const res = await post(PROFILE, { apiKey: MOCK_API_KEY, identityId: 'x' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(await res.text()).toBe('{"success": tr');
@@ -143,9 +143,9 @@ describe('faults', () => {
 
   it('lasts until cleared without `times`', async () => {
     mock.fault({ route: 'profile', status: 500 });
-    for (let i = 0; i < 3; i++) expect((await post(PROFILE, { identityId: 'x' })).status).toBe(500);
+    for (let i = 0; i < 3; i++) expect((await post(PROFILE, { apiKey: MOCK_API_KEY, identityId: 'x' })).status).toBe(500);
     mock.clearFaults();
-    expect((await post(PROFILE, { identityId: 'x' })).status).toBe(401);
+    expect((await post(PROFILE, { apiKey: MOCK_API_KEY, identityId: 'x' })).status).toBe(401);
   });
 
   it('adds headers alone to the normal answer', async () => {
@@ -165,9 +165,9 @@ describe('faults', () => {
   it('hangs until the client gives up', async () => {
     mock.fault({ route: 'profile', hang: true, times: 1 });
     const started = performance.now();
-    await expect(post(PROFILE, { identityId: 'x' }, { signal: AbortSignal.timeout(200) })).rejects.toThrow(/abort|timeout/i);
+    await expect(post(PROFILE, { apiKey: MOCK_API_KEY, identityId: 'x' }, { signal: AbortSignal.timeout(200) })).rejects.toThrow(/abort|timeout/i);
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
-    expect((await post(PROFILE, { identityId: 'x' })).status).toBe(401);
+    expect((await post(PROFILE, { apiKey: MOCK_API_KEY, identityId: 'x' })).status).toBe(401);
   });
 
   it('delays by latencyMs, then answers normally or answers the fault', async () => {
@@ -186,14 +186,14 @@ describe('faults', () => {
 
   it('trickles a body that never ends', async () => {
     mock.fault({ route: 'profile', trickle: true });
-    const res = await post(PROFILE, { identityId: 'x' }, { signal: AbortSignal.timeout(300) });
+    const res = await post(PROFILE, { apiKey: MOCK_API_KEY, identityId: 'x' }, { signal: AbortSignal.timeout(300) });
     expect(res.status).toBe(200);
     await expect(res.text()).rejects.toThrow(/abort|timeout/i);
   });
 
   it('sends a huge body of bodyBytes', async () => {
     mock.fault({ route: 'profile', bodyBytes: 3_000_000 });
-    const res = await post(PROFILE, { identityId: 'x' });
+    const res = await post(PROFILE, { apiKey: MOCK_API_KEY, identityId: 'x' });
     expect(res.headers.get('content-type')).toBe('application/json');
     const text = await res.text();
     expect(text.length).toBe(3_000_000);
@@ -226,7 +226,7 @@ describe('control surface', () => {
     expect(sessions.json).toEqual([{ identityId, email: 'grace@example.com', ip: '127.0.0.1', lastSeenAt: expect.any(Number), expired: false }]);
 
     expect((await control('POST', 'clock', { advanceMs: 31 * 60_000 })).json).toEqual({ ok: true, offsetMs: 31 * 60_000 });
-    expect(await bodyOf(post(PROFILE, { identityId }))).toEqual({ success: false, error: 'SESSION_EXPIRED' });
+    expect(await bodyOf(post(PROFILE, { apiKey: MOCK_API_KEY, identityId }))).toEqual({ success: false, error: 'SESSION_EXPIRED' });
     expect((await control('POST', 'clock', {})).status).toBe(400);
     expect((await control('POST', 'clock', '{oops')).status).toBe(400);
   });
@@ -338,6 +338,38 @@ describe('control routes answer only a loopback Host (issue 12, finding 8)', () 
         child.once('exit', (code) => reject(new Error(`idgate-mock exited ${code}: ${out}`)));
       });
       expect(line).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+  it('the CLI sets the statuses the documentation leaves open, and refuses a bad one with the usage line', async () => {
+    const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+    const bad = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--e006-status', '99'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    bad.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    expect(await new Promise((resolve) => bad.once('exit', resolve))).toBe(2);
+    expect(err).toMatch(/--e006-status must be an HTTP status from 200 to 599/);
+
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--session-expired-status=404', '--login-error-status', '401'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      child.stdout!.setEncoding('utf8');
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', (d: string) => {
+          out += d;
+          const m = /listening on (\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`idgate-mock exited ${code}: ${out}`)));
+      });
+      const call = (path: string, body: object) =>
+        fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${MOCK_API_KEY}` }, body: JSON.stringify(body) });
+      expect((await call(LOGIN, { email: DEMO_CUSTOMER.email, password: 'wrong' })).status).toBe(401);
+      const { identityId } = (await (await call(LOGIN, DEMO_CUSTOMER)).json()) as { identityId: string };
+      await call('/__mock/expire', { identityId });
+      const expired = await call(PROFILE, { apiKey: MOCK_API_KEY, identityId });
+      expect(expired.status).toBe(404);
+      expect(await expired.json()).toEqual({ success: false, error: 'SESSION_EXPIRED' });
     } finally {
       child.kill('SIGTERM');
     }
