@@ -112,7 +112,8 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
     const path = pathOf(req.url);
     if (isNavigation(req)) {
       const returnTo = encodeURIComponent(safeReturnTo(req.url));
-      const reason = status === 'expired' ? '&reason=expired' : '';
+      // The login page can say why: the session ran out, or the cookie is no session.
+      const reason = status === 'anonymous' ? '' : `&reason=${status}`;
       const sep = config.loginUrl.includes('?') ? '&' : '?';
       // Never redirect the login page to itself: a loop is worse than a 401.
       if (path !== loginPath) {
