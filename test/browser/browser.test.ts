@@ -115,8 +115,10 @@ describe.each(EXAMPLES)('%s in Chromium', (name) => {
     await page.goto(`${app.url}/login?returnTo=%2Faccount`);
     await signIn();
     expect(await page.textContent('#name')).toBe('Demo Customer');
-    await Promise.all([page.waitForURL((u) => u.pathname === '/', { waitUntil: 'load' }), page.click('#logout')]);
-    expect(new URL(page.url()).pathname).toBe('/');
+    await Promise.all([page.waitForURL((u) => u.pathname === '/login', { waitUntil: 'load' }), page.click('#logout')]);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    expect((await page.textContent('#signed-out'))?.trim()).toBe('You are signed out.');
+    await page.screenshot({ path: `${artifacts}${name}-signed-out.png` });
     await page.goBack({ waitUntil: 'load' });
     expect(await page.content()).not.toContain('Demo Customer');
     expect(new URL(page.url()).pathname).toBe('/login');
