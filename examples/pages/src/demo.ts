@@ -16,6 +16,7 @@ import {
   type MockUpstream,
   type MockUpstreamOptions,
 } from '@idgate/mock-upstream';
+import { AFTER_LOGOUT_URL } from './pages.js';
 
 /** A key in seed 001's format; the mock accepts any such key. */
 export const DEMO_API_KEY = 'DEV_' + 'demoDemoDemoDemoDemoDemoDemo';
@@ -158,7 +159,7 @@ export async function runDemo(spec: DemoSpec, env = process.env): Promise<void> 
     const address = listenAddress(env);
     const logger = pino({ name: `idgate-${spec.name.toLowerCase()}-demo`, level: env.LOG_LEVEL ?? 'info' });
     upstream = await demoUpstream(spec.mock, env, spec.needsChat);
-    const gate = createIdgate({ ...spec.idgate, ...upstream.idgate, logger });
+    const gate = createIdgate({ afterLogoutUrl: AFTER_LOGOUT_URL, ...spec.idgate, ...upstream.idgate, logger });
     try {
       await gate.check();
     } catch (err) {
