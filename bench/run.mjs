@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench` / `pnpm bench --quick`: idgate's cache-hit path against bare
+// `npm run bench` / `npm run bench -- --quick`: idgate's cache-hit path against bare
 // frameworks, a hand-written lru-cache floor and the usual session
 // middlewares; upstream economy; cold-path latency; memory; Redis.
 // Results: bench/RESULTS.md and bench/results.json. Any broken check fails
@@ -9,7 +9,7 @@
 // dist as they are), --sections=1,2,3,4,5 (a subset; results are then partial),
 // --report (rewrite RESULTS.md from results.json without measuring).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +68,11 @@ function build() {
   if (stale.length === 0) return;
   console.log(`idgate bench: building ${stale.join(', ')} (sources newer than dist)`);
   const filters = stale.flatMap((name) => ['--filter', `./packages/${name}`]);
-  const result = spawnSync('pnpm', [...filters, 'run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  // pnpm itself when it is the pinned version, else the pinned one through npx (a machine with only Node and npm).
+  const pinned = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).packageManager.split('@')[1];
+  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  const [cmd, pre] = probe.status === 0 && probe.stdout.trim() === pinned ? ['pnpm', []] : ['npx', ['-y', `pnpm@${pinned}`]];
+  const result = spawnSync(cmd, [...pre, ...filters, 'run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) {
     console.error('idgate bench: build failed; nothing was measured.');
     process.exit(1);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The workspace's lint: DESIGN.md's dependency rule, checked on every import,
+// The workspace's lint: the dependency rule of docs/architecture.md, checked on every import,
 // plus the mistakes a reviewer would otherwise have to catch by eye.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';

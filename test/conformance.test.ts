@@ -283,6 +283,8 @@ describe.each(adapters)('$name adapter', (adapter) => {
       const signed = signSession(sessionKeys([TEST_SECRET]), 'Z'.repeat(32), Date.now());
       const res = await request(app.url).get('/api/me').set('Cookie', `identityId=${signed}`).expect(401);
       expect(res.body).toEqual({ error: 'INVALID_IDENTITY' });
+      const nav = await request(app.url).get('/account').set('Cookie', `identityId=${signed}`).set('Accept', HTML).expect(303);
+      expect(nav.headers.location).toBe('/login?returnTo=%2Faccount&reason=invalid');
     });
     it('a public route continues anonymous (status expired) and clears the cookie', async () => {
       const id = await upstreamLogin(mock);

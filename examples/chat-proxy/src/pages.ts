@@ -21,7 +21,7 @@ button{padding:.5rem 1rem;font:inherit;cursor:pointer}
  * only `{ message, conversationId, stream }`; who is asking is decided by the
  * server from the session cookie.
  */
-export function chatPage(identity: { name?: string; email: string }): string {
+export function chatPage(identity: { id: string; name?: string; email: string }): string {
   return layout(
     'Chat',
     `<header><h1>Chat</h1><form method="post" action="/logout"><button type="submit" id="logout">Sign out</button></form></header>
@@ -33,6 +33,19 @@ export function chatPage(identity: { name?: string; email: string }): string {
   const log = document.getElementById('log');
   const input = document.getElementById('message');
   let conversationId = null;
+  // The chat API lists conversations but serves no transcript, so this tab keeps
+  // the turns it saw, per signed-in user, in sessionStorage (gone with the tab,
+  // and cleared on sign-out): clicking a past conversation shows them again.
+  const STORE = 'idgate-chat:' + ${JSON.stringify(identity.id).replace(/</g, '\\u003c')};
+  const saved = () => { try { return JSON.parse(sessionStorage.getItem(STORE) || '{}'); } catch { return {}; } };
+  let pending = [];
+  function remember() {
+    if (!conversationId) return;
+    const all = saved();
+    all[conversationId] = (all[conversationId] || []).concat(pending);
+    pending = [];
+    sessionStorage.setItem(STORE, JSON.stringify(all));
+  }
 
   function turn(who, text) {
     const p = document.createElement('p');
@@ -41,6 +54,15 @@ export function chatPage(identity: { name?: string; email: string }): string {
     log.append(p);
     log.scrollTop = log.scrollHeight;
     return p;
+  }
+
+  function show(id, title) {
+    conversationId = id;
+    log.replaceChildren();
+    const turns = saved()[id] || [];
+    if (turns.length === 0) turn('agent', 'Continuing "' + title + '" (its earlier messages were sent from another tab or device).');
+    for (const t of turns) turn(t.who, t.text);
+    loadHistory();
   }
 
   // Bookbag v2 frames: "data: {json}" lines separated by blank lines, ending with "data: [DONE]".
@@ -60,6 +82,7 @@ export function chatPage(identity: { name?: string; email: string }): string {
   async function send(message) {
     turn('you', message);
     const out = turn('agent', '');
+    pending = [{ who: 'you', text: message }];
     const body = { message, stream: true };
     if (conversationId) body.conversationId = conversationId;
     const res = await fetch('/chat', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -82,6 +105,8 @@ export function chatPage(identity: { name?: string; email: string }): string {
         buffer = buffer.slice(end + 2);
       }
     }
+    pending.push({ who: 'agent', text: out.textContent });
+    remember();
     loadHistory();
   }
 
@@ -95,7 +120,8 @@ export function chatPage(identity: { name?: string; email: string }): string {
       const a = document.createElement('a');
       a.href = '#';
       a.textContent = (c.title || 'Conversation ' + c.id) + (c.id === conversationId ? ' (current)' : '');
-      a.onclick = (e) => { e.preventDefault(); conversationId = c.id; log.replaceChildren(); turn('agent', 'Continuing "' + a.textContent + '".'); };
+      a.dataset.conversation = c.id;
+      a.onclick = (e) => { e.preventDefault(); show(c.id, c.title || 'Conversation ' + c.id); };
       li.append(a);
       list.append(li);
     }
@@ -108,7 +134,8 @@ export function chatPage(identity: { name?: string; email: string }): string {
     input.value = '';
     send(message).catch((err) => turn('agent', '[' + err.message + ']'));
   });
-  document.getElementById('new').onclick = () => { conversationId = null; log.replaceChildren(); };
+  document.getElementById('new').onclick = () => { conversationId = null; log.replaceChildren(); loadHistory(); };
+  document.getElementById('logout').closest('form').addEventListener('submit', () => sessionStorage.removeItem(STORE));
   loadHistory();
 </script>`,
   );

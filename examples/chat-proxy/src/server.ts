@@ -1,30 +1,31 @@
-import { MOCK_CHAT_API_KEY, startMockUpstream } from '@idgate/mock-upstream';
+import { MOCK_CHAT_API_KEY } from '@idgate/mock-upstream';
+import { httpServer, listen, namingEnv, runDemo } from '@idgate/example-pages/demo';
 import { createApp } from './app.js';
 
 // Whatever upstream is not configured is played by the embedded mock, so
-// `pnpm start` needs nothing else installed.
-const DEMO_API_KEY = 'DEV_' + 'demoDemoDemoDemoDemoDemoDemo';
+// `pnpm start` needs nothing else installed; core reads IDGATE_* itself.
 const env = process.env;
-const mock = !env.IDGATE_UPSTREAM_URL || !env.IDGATE_CHAT_URL ? await startMockUpstream({ port: 0, chat: { tokenDelayMs: 80 } }) : undefined;
-const app = createApp({
-  idgate: { upstreamUrl: env.IDGATE_UPSTREAM_URL ?? mock!.url, apiKey: env.IDGATE_API_KEY ?? DEMO_API_KEY },
-  chat: {
-    baseUrl: env.IDGATE_CHAT_URL ?? mock!.url,
-    apiKey: env.IDGATE_CHAT_API_KEY ?? MOCK_CHAT_API_KEY,
-    agentId: env.IDGATE_CHAT_AGENT_ID ?? 1,
-    contact: { customAttributes: (identity) => ({ plan: identity.attributes.plan ?? null }) },
+const CHAT_VARIABLES = { baseUrl: 'IDGATE_CHAT_URL', apiKey: 'IDGATE_CHAT_API_KEY', agentId: 'IDGATE_CHAT_AGENT_ID' };
+await runDemo({
+  name: 'chat',
+  mock: { chat: { tokenDelayMs: 80 } },
+  idgate: { afterLoginUrl: '/chat' },
+  needsChat: true,
+  async start({ gate, upstream, address }) {
+    const app = namingEnv(CHAT_VARIABLES, env, () =>
+      createApp({
+        idgate: gate,
+        chat: {
+          baseUrl: env.IDGATE_CHAT_URL ?? upstream.mock!.url,
+          apiKey: env.IDGATE_CHAT_API_KEY ?? MOCK_CHAT_API_KEY,
+          agentId: env.IDGATE_CHAT_AGENT_ID ?? 1,
+          contact: { customAttributes: (identity) => ({ plan: identity.attributes.plan ?? null }) },
+        },
+        demoHint: upstream.mock !== undefined,
+      }),
+    );
+    const server = httpServer(app);
+    await listen(server, address);
+    return () => server.close();
   },
 });
-const port = Number(env.PORT ?? 3000);
-const host = env.HOST ?? '127.0.0.1';
-const server = app.listen(port, host, () => {
-  const lines = [`idgate chat demo: http://${host === '127.0.0.1' ? 'localhost' : host}:${port}`];
-  if (mock) lines.push(`embedded mock upstream: ${mock.url}`, 'demo account: demo@example.com (pass: demo-password)');
-  process.stdout.write(`${lines.join('\n')}\n`);
-});
-const stop = () => {
-  server.close();
-  void mock?.close();
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);

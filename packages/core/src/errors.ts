@@ -89,15 +89,18 @@ export class UpstreamError extends IdgateError {
   readonly outage: boolean;
   /** The HTTP status the upstream answered, when it answered. */
   readonly upstreamStatus: number | undefined;
+  /** The upstream's own error code from its body (e.g. `INVALID_API_KEY`), when it gave a short word-like one. */
+  readonly upstreamCode: string | undefined;
   constructor(
     code: UpstreamErrorCode,
     message: string,
-    options?: { cause?: unknown; retryAfter?: number | undefined; status?: number; outage?: boolean; upstreamStatus?: number },
+    options?: { cause?: unknown; retryAfter?: number | undefined; status?: number; outage?: boolean; upstreamStatus?: number; upstreamCode?: string | undefined },
   ) {
     super(code, message, { status: options?.status ?? 503, cause: options?.cause });
     this.retryAfter = options?.retryAfter;
     this.outage = options?.outage ?? (code !== 'UPSTREAM_REJECTED' && code !== 'UPSTREAM_REFUSED');
     this.upstreamStatus = options?.upstreamStatus;
+    this.upstreamCode = options?.upstreamCode;
   }
 }
 

@@ -13,6 +13,7 @@ import { ANONYMOUS, createVerifier, type AuthState, type Verifier } from './veri
 import { login, logout } from './flows.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 import { compileProtect } from './protect.js';
+import { checkUpstream, createDiagnostics, diagnosticNames, observeUpstream } from './diagnostics.js';
 
 /** Options of `requireIdentity()` in every adapter. */
 export interface RequireOptions {
@@ -53,6 +54,17 @@ export interface Idgate {
   logout(req: IdentityRequest, stream?: Readable): Promise<Decision>;
   /** Emit an event to `onEvent` (errors in the listener are logged, never thrown). */
   emit(event: IdgateEvent): void;
+  /**
+   * Start-up check: one cheap upstream call (the profile of an identity that
+   * does not exist). Resolves when the upstream is reachable and accepts the
+   * key; throws `ConfigError` naming the variable to fix when it rejects the
+   * key, answers 404 on the profile path, or its host does not resolve or
+   * refuses connections; throws `UpstreamError` on an outage (timeout, 5xx).
+   * @example
+   * const gate = createIdgate();
+   * await gate.check(); // before app.listen()
+   */
+  check(): Promise<void>;
 }
 
 const ERROR_FOR = { anonymous: 'UNAUTHENTICATED', expired: 'SESSION_EXPIRED', invalid: 'INVALID_IDENTITY' } as const;
@@ -81,7 +93,11 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
       }
     : undefined;
   const emit = listener ?? (() => {});
-  const upstream = createUpstreamClient(config);
+  // Configuration-class failures (key rejected, path 404, DNS, refused) reach the
+  // operator once per cause per minute, through the logger or process warnings.
+  const names = diagnosticNames(options as IdgateOptions | undefined, config);
+  const rawUpstream = createUpstreamClient(config);
+  const upstream = observeUpstream(rawUpstream, createDiagnostics({ logger: config.logger && logger, now: config.now }), names);
   const verifier = createVerifier(config, upstream, listener, logger);
   const throttle = createLoginThrottle(config, emit);
   const now = config.now ?? Date.now;
@@ -96,7 +112,8 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
     const path = pathOf(req.url);
     if (isNavigation(req)) {
       const returnTo = encodeURIComponent(safeReturnTo(req.url));
-      const reason = status === 'expired' ? '&reason=expired' : '';
+      // The login page can say why: the session ran out, or the cookie is no session.
+      const reason = status === 'anonymous' ? '' : `&reason=${status}`;
       const sep = config.loginUrl.includes('?') ? '&' : '?';
       // Never redirect the login page to itself: a loop is worse than a 401.
       if (path !== loginPath) {
@@ -168,6 +185,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
 
     login: (req, body, stream) => login(gate, req, body, stream),
     logout: (req, stream) => logout(gate, req, stream),
+    check: () => checkUpstream(rawUpstream, names),
   };
   Object.defineProperty(gate, IDGATE, { value: true });
   return Object.freeze(gate);

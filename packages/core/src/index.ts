@@ -18,5 +18,6 @@ export { bodyKind, readBody, formFields, payloadTooLarge, MAX_FORM_BYTES } from 
 export type { IdgateEvent, IdgateEventType } from './events.js';
 export { runEndpoint, endpointOptions, writeStream, type EndpointInput, type EndpointResult, type EndpointSource, type IdentityEndpoint, type StreamResult, type RunEndpointOptions } from './endpoint.js';
 export { createBreaker, type Breaker, type BreakerOptions, type BreakerState } from './breaker.js';
+export { diagnose, createDiagnostics, observeUpstream, checkUpstream, diagnosticNames, CHECK_IDENTITY_ID, type Diagnostic, type DiagnosticCode, type DiagnosticNames, type DiagnosticsReporter, type DiagnosticsOptions } from './diagnostics.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export type { StoreLookup, StoreEvent } from './store.js';

@@ -74,6 +74,15 @@ export function loginErrorFor(code: UpstreamLoginCode, retryAfter?: number): Log
   return new LoginError(errorCode, LOGIN_MESSAGES[code], { status, upstreamCode: code, ...(retryAfter === undefined ? {} : { retryAfter }) });
 }
 
+// The upstream's `error` (or `code`) word, for operators' diagnostics; anything
+// longer or stranger is left out, so no echoed input reaches a log line.
+const bodyCode = (body: unknown): string | undefined => {
+  if (body === null || typeof body !== 'object') return undefined;
+  const { error, code } = body as { error?: unknown; code?: unknown };
+  const word = typeof error === 'string' ? error : typeof code === 'string' ? code : undefined;
+  return word !== undefined && /^[A-Za-z0-9_.-]{1,64}$/.test(word) ? word : undefined;
+};
+
 const bad = (label: string, status: number) =>
   new UpstreamError('UPSTREAM_BAD_RESPONSE', `${label}: upstream answered ${status} with an unexpected body`, { upstreamStatus: status });
 
@@ -102,11 +111,12 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
   // upstream is up and said no): not an outage, never retried, logged by the
   // caller; a 2xx/3xx off-contract is an unreadable answer, i.e. an outage.
   const unexpected = (label: string, res: JsonResponse): UpstreamError => {
+    const upstreamCode = bodyCode(res.body);
     if (res.status === 401 || res.status === 403) {
-      return new UpstreamError('UPSTREAM_REJECTED', `${label}: upstream refused our credentials (${res.status}); check apiKey`, { status: 502, upstreamStatus: res.status });
+      return new UpstreamError('UPSTREAM_REJECTED', `${label}: upstream refused our credentials (${res.status}); check apiKey`, { status: 502, upstreamStatus: res.status, upstreamCode });
     }
     if (res.status >= 400 && res.status < 500) {
-      return new UpstreamError('UPSTREAM_REFUSED', `${label}: upstream answered ${res.status}, which idgate does not recognise`, { status: 502, upstreamStatus: res.status });
+      return new UpstreamError('UPSTREAM_REFUSED', `${label}: upstream answered ${res.status}, which idgate does not recognise`, { status: 502, upstreamStatus: res.status, upstreamCode });
     }
     return bad(label, res.status);
   };
