@@ -72,7 +72,7 @@ describe('operator diagnostics', () => {
     try {
       const warnings = await warningsDuring(async () => {
         const session = await upstreamLogin(mock); // a cookie the app cannot verify with its rejected key
-        await request(app.url).get('/api/me').set('Cookie', `identityId=${session}`).expect(503);
+        await request(app.url).get('/api/me').set('Cookie', `identityId=${session}`).expect(502); // our key refused: a definitive 502 UPSTREAM_REJECTED, nothing to retry
         await request(app.url).post('/login').send({ email: 'demo@example.com', password: 'demo-password' });
         await request(app.url).post('/login').send({ email: 'demo@example.com', password: 'demo-password' });
       });
