@@ -45,7 +45,7 @@ export interface ChatForwarder extends EndpointSource<ChatEndpointOptions> {
   syncContact(identity: Identity): Promise<void>;
 }
 
-// Bookbag's non-streamed answer; idgate's reading of it (the seed leaves the shape open) is the mock's.
+// Bookbag's non-streamed answer; idgate's reading of it (Bookbag's documentation leaves the shape open) is the mock's.
 const answer = z.object({
   data: z.object({
     text: z.string(),

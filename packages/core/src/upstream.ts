@@ -47,7 +47,7 @@ const loginFailed = z.object({
   message: z.string().optional(),
 });
 
-/** Seed 001's messages, also used when the upstream sends none. */
+/** The login API's documented messages (E001–E007), also used when the upstream sends none. */
 export const LOGIN_MESSAGES: Record<UpstreamLoginCode, string> = {
   E001: 'Customer login failed.',
   E002: 'Customer e-mail does not exist.',
@@ -80,7 +80,7 @@ const bad = (label: string, status: number) =>
 /**
  * Build the upstream client from a resolved config. The API key goes in a
  * Bearer header (or `?apiKey=` with `apiKeyIn: 'query'`) and in the body where
- * seed 000 puts it; it never appears in an error message.
+ * BizKitHub's identityId guide puts it; it never appears in an error message.
  * @example
  * const client = createUpstreamClient(resolveConfig());
  * const result = await client.profile(identityId);

@@ -18,13 +18,13 @@ import { createKycEndpoint, type KycEndpointOptions } from './endpoint.js';
 import { KycError, errorFor400 } from './errors.js';
 
 /**
- * Seed 004's path, relative to `baseUrl`.
+ * GetSessionId's documented path, relative to `baseUrl`.
  * @example createKycClient({ ...options, path: GET_SESSION_PATH })
  */
 export const GET_SESSION_PATH = '/api/AppSessionManager/GetSessionId';
 
 /**
- * A KYC session as GetSessionId answers it (seed 004's `result`).
+ * A KYC session as GetSessionId answers it (its `result`).
  * @example { sessionId: '75f6…', expiryDate: '2026-02-05T05:47:26.7887865Z', submissionId: '9ded…', customerId: '0824…', clientId: '5b2a…', isNewCustomer: false }
  */
 export interface KycSession {
@@ -73,7 +73,7 @@ export interface KycClient extends EndpointSource<KycEndpointOptions> {
   /**
    * A session for the customer: validated before any call, then from the
    * cache, a call in flight for the same customer, the store, or the upstream.
-   * Throws `KycError` (seed 004's errors) or `UpstreamError` (timeout, unreachable, malformed answer).
+   * Throws `KycError` (GetSessionId's documented errors) or `UpstreamError` (timeout, unreachable, malformed answer).
    */
   getSession(customer: KycCustomerInput, options?: GetSessionOptions): Promise<KycSession>;
   /** The `IdentityEndpoint` behind `kycSessionHandler(client, options)`: the e-mail always comes from the verified identity. */
@@ -114,7 +114,7 @@ const schema = z
  * @example { baseUrl: 'https://auth.example.com', appId, appSecret, tenantId, formId, skewMs: 120_000, store }
  */
 export interface KycClientOptions {
-  /** Base URL of the KYC auth API (`{auth_base_url}` in seed 004). */
+  /** Base URL of the KYC auth API (`{auth_base_url}` in Azakaw's GetSessionId documentation). */
   baseUrl: string;
   appId: string;
   /** Sent in the request body only; never logged, never in an error, never a property of the client. */
@@ -194,7 +194,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /**
- * Create the KYC session client (Azakaw GetSessionId, seed 004). Sessions are
+ * Create the KYC session client (Azakaw `POST /api/AppSessionManager/GetSessionId`). Sessions are
  * cached per tenant, form and customer e-mail until `expiryDate - skewMs`;
  * concurrent calls for one customer share one upstream call; 429 and 5xx are
  * retried with jittered backoff honouring Retry-After.
@@ -240,7 +240,7 @@ export function createKycClient(options: KycClientOptions): KycClient {
       res = await requestJson(url, policy, {
         label: 'kyc',
         fetch: observed,
-        // Seed 004 puts the credentials in the body, beside the customer.
+        // Azakaw's documentation puts the credentials in the body, beside the customer.
         body: { appId, appSecret, tenantId, formId, ...customer },
       });
     } catch (err) {

@@ -1,13 +1,13 @@
 import { canonicalEmail } from '@idgate/core';
 import { KycError } from './errors.js';
 
-/** An individual's details (seed 004, `individual`). */
+/** An individual's details (GetSessionId's `individual`). */
 export interface KycIndividual {
   firstName: string;
   lastName: string;
 }
 
-/** A legal entity's details (seed 004, `company`). */
+/** A legal entity's details (GetSessionId's `company`). */
 export interface KycCompany {
   fullName: string;
   registrationNumber: string;
@@ -27,7 +27,7 @@ interface KycCustomerCommon {
 }
 
 /**
- * Who a KYC session is for, with the seed's field names: an `Individual` with
+ * Who a KYC session is for, with GetSessionId's field names: an `Individual` with
  * `individual`, or a `LegalEntity` with `company`, never both.
  * @example { customerType: 'Individual', customerEmail: 'ada@example.com', individual: { firstName: 'Ada', lastName: 'Lovelace' } }
  */

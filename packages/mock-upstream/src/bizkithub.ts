@@ -3,10 +3,10 @@ import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import type { MockModule, MockReply, MockRequest } from './server.js';
 
-/** A BizKitHub login error code (seed 001). */
+/** A BizKitHub login error code (`POST /api/v1/customer/login`). */
 export type LoginErrorCode = 'E001' | 'E002' | 'E003' | 'E004' | 'E005' | 'E006' | 'E007';
 
-/** The exact messages of seed 001's error table. */
+/** The exact messages of the login API's documented error table. */
 export const LOGIN_ERRORS: Readonly<Record<LoginErrorCode, string>> = {
   E001: 'Customer login failed.',
   E002: 'Customer e-mail does not exist.',
@@ -282,7 +282,7 @@ export function normalizeEmail(raw: string): string | null {
   return Buffer.byteLength(out) <= 254 ? out : null;
 }
 
-/** Normalizes `customerRealIp` as seed 001 says; null when it is not an IP. */
+/** Normalizes `customerRealIp` as the login API documents it; null when it is not an IP. */
 export function normalizeIp(raw: unknown): string | null {
   if (raw === undefined || raw === null) return '127.0.0.1';
   if (typeof raw !== 'string') return null;
@@ -303,7 +303,7 @@ function newIdentityId(): string {
   return id;
 }
 
-// Seed 001: a Bearer token or the `apiKey` query parameter; seed 000 also sends it in the body.
+// The login API takes a Bearer token or the `apiKey` query parameter; the identityId guide also sends it in the body.
 function apiKeyOf(req: MockRequest): unknown {
   const auth = req.headers.authorization;
   if (auth !== undefined && /^bearer /i.test(auth)) return auth.slice(7).trim();

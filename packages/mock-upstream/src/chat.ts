@@ -118,7 +118,7 @@ export function createChat(options: ChatMockOptions, now: () => number): ChatMoc
     let conversation: ChatConversation | undefined;
     if (conversationId !== undefined && conversationId !== null) {
       conversation = typeof conversationId === 'string' || typeof conversationId === 'number' ? conversations.get(String(conversationId)) : undefined;
-      // Only the agent is checked, as the seed documents it: Bookbag does not say it checks the userId.
+      // Only the agent is checked, as Bookbag documents it: Bookbag does not say it checks the userId.
       if (!conversation || conversation.agentId !== agentId) return v2Error(404, 'RESOURCE_NOT_FOUND', 'Conversation not found.');
     } else {
       const t = seconds();
