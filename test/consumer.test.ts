@@ -4,7 +4,8 @@
 // in the OS temp dir, outside the workspace: no aliases, no tsconfig paths,
 // only node_modules. Each app runs the smoke pass of test/consumer/smoke.mjs
 // (login, protect, navigation redirect, expiry, logout, chat forwarding, KYC
-// for Express, Koa and Fastify against the packed mock upstream) on Node 20
+// for Express, Koa and Fastify against the packed mock upstream, counted by
+// the packed @idgate/telemetry into a prom-client Registry) on Node 20
 // and, when scripts/node-binaries.mjs installed them (always in CI), on Node
 // 22 and 24; and the type tests of test/types/ compile against the installed
 // .d.ts (ESM: .d.ts, CJS: .d.cts). About 60 s with a warm npm cache.
@@ -19,7 +20,7 @@ import { packAll, root } from '../scripts/pack.mjs';
 import { nodeBinaries } from '../scripts/node-binaries.mjs';
 
 // The frameworks and tools the scratch apps add, pinned to what the workspace tests.
-const THIRD_PARTY = ['express@5.3.0', 'koa@3.3.0', '@koa/router@15.7.0', 'fastify@5.12.8', 'typescript@5.9.3', '@types/express@5.0.6', '@types/koa@3.0.3', '@types/node@20.19.43'];
+const THIRD_PARTY = ['express@5.3.0', 'koa@3.3.0', '@koa/router@15.7.0', 'fastify@5.12.8', 'typescript@5.9.3', '@types/express@5.0.6', '@types/koa@3.0.3', '@types/node@20.19.43', 'prom-client@15.1.3'];
 const here = join(root, 'test/consumer');
 const work = mkdtempSync(join(tmpdir(), 'idgate-consumer-'));
 const apps = { esm: join(work, 'esm-app'), cjs: join(work, 'cjs-app') } as const;
@@ -89,7 +90,7 @@ describe('the packed packages, installed outside the workspace', () => {
       it(`Node ${major}, ${format.toUpperCase()} app: login, protect, navigation redirect, chat, KYC, logout and expiry on Express, Koa and Fastify`, () => {
         const out = sh(path, [format === 'esm' ? 'run.mjs' : 'run.cjs'], { cwd: apps[format], timeout: 60_000 });
         const result = JSON.parse(out.trim().split('\n').at(-1)!);
-        expect(result).toMatchObject({ format, passed: ['express', 'koa', 'fastify'] });
+        expect(result).toMatchObject({ format, passed: ['express', 'koa', 'fastify', 'telemetry'] });
         expect(result.node).toMatch(new RegExp(`^v${major}\\.`));
         expect(result.core).toMatch(format === 'esm' ? /node_modules\/@idgate\/core\/dist\/index\.js$/ : /node_modules\/@idgate\/core\/dist\/index\.cjs$/);
       }, 90_000);

@@ -66,14 +66,14 @@ function listening(server) {
 const cookieOf = (res) => (res.headers.getSetCookie()[0] ?? '').split(';')[0];
 
 /** One adapter through login, protect, navigation redirect, chat, KYC, expiry and logout. */
-async function pass(name, start, m, mock) {
+async function pass(name, start, m, mock, onEvent) {
   const { createChatForwarder } = m.chat;
   const { createKycClient } = m.kyc;
   const mu = m.mock;
   // ttl 1 ms: every request re-verifies, so an expiry at the upstream shows at once.
-  const options = { upstreamUrl: mock.url, apiKey: mu.MOCK_API_KEY, secret: SECRET, loginUrl: '/login', cache: { ttl: 1 }, loginThrottle: false };
-  const chat = createChatForwarder({ baseUrl: mock.url, apiKey: mu.MOCK_CHAT_API_KEY, agentId: 7 });
-  const kyc = createKycClient({ baseUrl: mock.url, appId: mu.MOCK_KYC_APP_ID, appSecret: mu.MOCK_KYC_APP_SECRET, tenantId: mu.MOCK_KYC_TENANT_ID, formId: mu.MOCK_KYC_FORM_ID });
+  const options = { upstreamUrl: mock.url, apiKey: mu.MOCK_API_KEY, secret: SECRET, loginUrl: '/login', cache: { ttl: 1 }, loginThrottle: false, onEvent };
+  const chat = createChatForwarder({ baseUrl: mock.url, apiKey: mu.MOCK_CHAT_API_KEY, agentId: 7, onEvent });
+  const kyc = createKycClient({ baseUrl: mock.url, appId: mu.MOCK_KYC_APP_ID, appSecret: mu.MOCK_KYC_APP_SECRET, tenantId: mu.MOCK_KYC_TENANT_ID, formId: mu.MOCK_KYC_FORM_ID, onEvent });
   const app = await start(m, options, chat, kyc);
   const at = (path, init = {}) => fetch(`${app.url}${path}`, { redirect: 'manual', ...init });
   const post = (path, cookie, body) => at(path, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body ?? {}) });
@@ -143,11 +143,19 @@ async function pass(name, start, m, mock) {
 export async function smoke(m) {
   const mock = await m.mock.startMockUpstream({ port: 0 });
   const passed = [];
+  // @idgate/telemetry's prometheus entry, fed by every adapter's idgate, chat and KYC.
+  const registry = new m.promClient.Registry();
+  const metrics = m.telemetry.prometheusMetrics({ registry });
   try {
     for (const [name, start] of [['express', expressApp], ['koa', koaApp], ['fastify', fastifyApp]]) {
-      await pass(name, start, m, mock);
+      await pass(name, start, m, mock, metrics.onEvent);
       passed.push(name);
     }
+    const text = await registry.metrics();
+    for (const op of ['login', 'verify', 'logout', 'chat', 'kyc']) {
+      assert.match(text, new RegExp(`^idgate_upstream_request_duration_seconds_count\\{operation="${op}",outcome="ok"\\} [1-9]`, 'm'), `metrics: ${op}`);
+    }
+    passed.push('telemetry');
   } finally {
     await mock.close();
   }

@@ -81,7 +81,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
       }
     : undefined;
   const emit = listener ?? (() => {});
-  const upstream = createUpstreamClient(config);
+  const upstream = createUpstreamClient(config, listener);
   const verifier = createVerifier(config, upstream, listener, logger);
   const throttle = createLoginThrottle(config, emit);
   const now = config.now ?? Date.now;

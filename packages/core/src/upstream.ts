@@ -4,6 +4,8 @@ import { LoginError, UpstreamError, type UpstreamLoginCode } from './errors.js';
 import { requestJson, parseRetryAfter, type JsonResponse } from './http.js';
 import { isIdentityId, normalizeEmail, normalizeIp } from './normalize.js';
 import { createBreaker, type BreakerState } from './breaker.js';
+import type { IdgateEvent } from './events.js';
+import { timeUpstreamCall } from './instrument.js';
 
 /** The upstream profile of a verified session. */
 export interface Profile {
@@ -82,10 +84,10 @@ const bad = (label: string, status: number) =>
  * Bearer header (or `?apiKey=` with `apiKeyIn: 'query'`) and in the body where
  * BizKitHub's identityId guide puts it; it never appears in an error message.
  * @example
- * const client = createUpstreamClient(resolveConfig());
+ * const client = createUpstreamClient(resolveConfig(), metrics.onEvent);
  * const result = await client.profile(identityId);
  */
-export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
+export function createUpstreamClient(config: IdgateConfig, emit?: (event: IdgateEvent) => void): UpstreamClient {
   const base = config.upstreamUrl.replace(/\/+$/, '');
   const inQuery = config.apiKeyIn === 'query';
   const headers: Record<string, string> = inQuery ? {} : { authorization: `Bearer ${config.apiKey}` };
@@ -111,7 +113,7 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
     return bad(label, res.status);
   };
 
-  return {
+  const client: UpstreamClient = {
     circuit: breaker.state,
     async login(input, signal) {
       const email = normalizeEmail(input.email);
@@ -178,5 +180,13 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
       if (sessionError.safeParse(res.body).success) return; // already gone upstream
       throw unexpected('logout', res);
     },
+  };
+  if (!emit) return client;
+  // Every call is reported (timing, outcome) for metrics and traces; see timeUpstreamCall.
+  return {
+    circuit: client.circuit,
+    login: (input, signal) => timeUpstreamCall(emit, 'login', () => client.login(input, signal)),
+    profile: (identityId, signal) => timeUpstreamCall(emit, 'verify', () => client.profile(identityId, signal)),
+    logout: (identityId) => timeUpstreamCall(emit, 'logout', () => client.logout(identityId)),
   };
 }

@@ -8,9 +8,11 @@ import {
   redact,
   requestJson,
   silentLogger,
+  timeUpstreamCall,
   type EndpointSource,
   type HttpPolicy,
   type IdentityEndpoint,
+  type IdgateEvent,
   type Logger,
 } from '@idgate/core';
 import { checkCustomer, type KycCustomerFields, type KycCustomerInput } from './customer.js';
@@ -105,6 +107,7 @@ const schema = z
     logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null, { message: 'expected a pino-compatible logger' }).optional(),
     fetch: fn<typeof fetch>('fetch').optional(),
     now: fn<() => number>('now').optional(),
+    onEvent: fn<(event: IdgateEvent) => void>('onEvent').optional(),
   })
   .strict();
 
@@ -146,6 +149,12 @@ export interface KycClientOptions {
   fetch?: typeof fetch;
   /** The clock `expiryDate` is compared with. @default Date.now */
   now?: () => number;
+  /**
+   * Told about every GetSessionId call (an `upstream-call` event, operation
+   * `kyc`), for metrics and traces (@idgate/telemetry). The same listener as
+   * idgate's `onEvent` fits. @default none
+   */
+  onEvent?: (event: IdgateEvent) => void;
 }
 
 const sessionSchema = z.object({
@@ -212,6 +221,7 @@ export function createKycClient(options: KycClientOptions): KycClient {
   const { appId, appSecret, tenantId, formId, skewMs, http: policy, store } = parsed.data;
   const url = parsed.data.baseUrl.replace(/\/+$/, '') + parsed.data.path;
   const logger = parsed.data.logger ?? silentLogger;
+  const onEvent = parsed.data.onEvent;
   const now = parsed.data.now ?? Date.now;
   const baseFetch = parsed.data.fetch ?? fetch;
   const hashKey = parsed.data.secret ?? createHmac('sha256', appSecret).update('@idgate/kyc cache key').digest();
@@ -290,7 +300,7 @@ export function createKycClient(options: KycClientOptions): KycClient {
         log('debug', { event: 'kyc-session', key, source: 'store' }, 'kyc: session from the shared store');
         return shared.session;
       }
-      const session = await call(customer);
+      const session = await timeUpstreamCall(onEvent, 'kyc', () => call(customer));
       const freshUntil = Date.parse(session.expiryDate) - skewMs;
       const ttl = freshUntil - now();
       // A flight overtaken by a `fresh` one must not overwrite the newer session;

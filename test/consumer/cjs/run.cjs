@@ -12,12 +12,14 @@ const idFastify = require('@idgate/fastify');
 const chat = require('@idgate/chat');
 const kyc = require('@idgate/kyc');
 const mock = require('@idgate/mock-upstream');
+const promClient = require('prom-client');
+const telemetry = require('@idgate/telemetry/prometheus');
 
-for (const name of ['@idgate/core', '@idgate/express', '@idgate/koa', '@idgate/fastify', '@idgate/chat', '@idgate/kyc', '@idgate/mock-upstream']) {
+for (const name of ['@idgate/telemetry/prometheus', '@idgate/core', '@idgate/express', '@idgate/koa', '@idgate/fastify', '@idgate/chat', '@idgate/kyc', '@idgate/mock-upstream']) {
   const file = require.resolve(name);
-  if (!file.endsWith('.cjs') || !file.includes(`node_modules/${name}/`)) throw new Error(`${name} resolved to ${file}, not its installed CJS build`);
+  if (!file.endsWith('.cjs') || !file.includes(`node_modules/${name.split('/').slice(0, 2).join('/')}/`)) throw new Error(`${name} resolved to ${file}, not its installed CJS build`);
 }
 import('./smoke.mjs')
-  .then(({ smoke }) => smoke({ http, express, Koa, Router: Router.default ?? Router, Fastify, idExpress, idKoa, idFastify, chat, kyc, mock }))
+  .then(({ smoke }) => smoke({ http, express, Koa, Router: Router.default ?? Router, Fastify, idExpress, idKoa, idFastify, chat, kyc, mock, promClient, telemetry }))
   .then((passed) => console.log(JSON.stringify({ format: 'cjs', node: process.version, passed, core: require.resolve('@idgate/core') })))
   .catch((err) => { console.error(err); process.exit(1); });
