@@ -42,6 +42,8 @@ if (task === 'demo') {
   pnpm('run', 'lint');
   // What ships: file lists, metadata, publint, attw (about 30 s).
   pnpm('run', 'check:packages');
+  // The API reference from the JSDoc, warnings as errors (about 35 s).
+  pnpm('run', 'docs');
   const out = join(root, '.vitest-results.json');
   if (existsSync(out)) rmSync(out);
   const code = run(pnpmBin, [...pnpmPre, 'exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
