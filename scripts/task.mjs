@@ -3,7 +3,7 @@
 // Node and npm can run them: it installs pnpm (pinned), the workspace, builds
 // the packages, then starts the demo or runs every test.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, existsSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -61,7 +61,8 @@ if (task === 'demo') {
   const { nodeBinaries } = await import('./node-binaries.mjs');
   for (const { major, path } of nodeBinaries()) {
     console.log(`\nNode ${major}: packages/*/src unit tests and test/conformance.test.ts`);
-    const status = run(path, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', 'packages/*/src', 'test/conformance.test.ts']);
+    const units = readdirSync(join(root, 'packages')).map((p) => `packages/${p}/src/`);
+    const status = run(path, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...units, 'test/conformance.test.ts']);
     if (status !== 0) process.exit(status);
   }
   process.exit(0);
