@@ -44,27 +44,33 @@ if (task === 'demo') {
   pnpm('run', 'check:packages');
   // The API reference from the JSDoc, warnings as errors (about 35 s).
   pnpm('run', 'docs');
-  const out = join(root, '.vitest-results.json');
-  if (existsSync(out)) rmSync(out);
-  const code = run(pnpmBin, [...pnpmPre, 'exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
-  if (existsSync(out)) {
+  // Runs vitest under `node` with a JSON report; returns its exit code and counts.
+  const vitest = (node, label, args) => {
+    const out = join(root, `.vitest-results${label ? `-${label}` : ''}.json`);
+    if (existsSync(out)) rmSync(out);
+    const code = run(node, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...args]);
+    if (!existsSync(out)) return { code: code || 1, passed: 0, failed: 0, skipped: 0, total: 0 };
     const r = JSON.parse(readFileSync(out, 'utf8'));
-    const skipped = r.numPendingTests + r.numTodoTests;
-    // The plain closing line CI reads, whatever the runner printed above it.
-    console.log(`\nvitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
-    if (r.numTotalTests === 0) { console.error('no test ran'); process.exit(1); }
-  }
-  if (code !== 0) process.exit(code);
+    rmSync(out);
+    return { code, passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests, total: r.numTotalTests };
+  };
+  const runs = [[`Node ${process.versions.node.split('.')[0]}, every suite`, vitest(process.execPath, '', [])]];
   // The other Node majors run a stated subset: every package's unit tests and
   // the adapter conformance suite (about 45 s each). The tarball consumer test
   // (test/consumer.test.ts, in the run above) already ran on all three.
   const { nodeBinaries } = await import('./node-binaries.mjs');
+  const units = readdirSync(join(root, 'packages')).map((p) => `packages/${p}/src/`);
   for (const { major, path } of nodeBinaries()) {
     console.log(`\nNode ${major}: packages/*/src unit tests and test/conformance.test.ts`);
-    const units = readdirSync(join(root, 'packages')).map((p) => `packages/${p}/src/`);
-    const status = run(path, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...units, 'test/conformance.test.ts']);
-    if (status !== 0) process.exit(status);
+    runs.push([`Node ${major}, units + conformance`, vitest(path, `node${major}`, [...units, 'test/conformance.test.ts'])]);
   }
+  for (const [label, r] of runs) console.log(`${label}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+  const sum = (k) => runs.reduce((n, [, r]) => n + r[k], 0);
+  // The plain closing line CI reads, whatever the runners printed above it.
+  console.log(`\nvitest: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
+  if (runs.some(([, r]) => r.total === 0)) { console.error('no test ran'); process.exit(1); }
+  const failed = runs.find(([, r]) => r.code !== 0);
+  if (failed) process.exit(failed[1].code);
   process.exit(0);
 } else {
   console.error('usage: node scripts/task.mjs demo|test');
