@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
-const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+const pkg = (name: string, entry = 'index') => fileURLToPath(new URL(`./packages/${name}/src/${entry}.ts`, import.meta.url));
 
 // Tests run against the TypeScript sources; the built dist is exercised by the
 // examples and the type tests.
@@ -16,6 +16,8 @@ export default defineConfig({
       '@idgate/chat': pkg('chat'),
       '@idgate/kyc': pkg('kyc'),
       '@idgate/mock-upstream': pkg('mock-upstream'),
+      '@idgate/telemetry/prometheus': pkg('telemetry', 'prometheus'),
+      '@idgate/telemetry/opentelemetry': pkg('telemetry', 'opentelemetry'),
     },
   },
   test: {

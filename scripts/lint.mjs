@@ -17,6 +17,7 @@ const RULES = {
   chat: { ours: ['core'], framework: false },
   kyc: { ours: ['core'], framework: false },
   'mock-upstream': { ours: [], framework: false },
+  telemetry: { ours: ['core'], framework: false },
 };
 
 function* files(dir) {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import request from 'supertest';
 import { adapters } from './adapters/index.js';
-import { API_KEY, TEST_SECRET, captureLogger, optionsFor, setCookies, startMockUpstream, upstreamLogin, rawOf, type MockUpstream } from './harness.js';
+import { API_KEY, TEST_SECRET, captureLogger, optionsFor, telemetryCapture, setCookies, startMockUpstream, upstreamLogin, rawOf, type MockUpstream } from './harness.js';
 import { sessionKeys, signSession } from '@idgate/core';
 import type { AppOptions, RunningApp } from './adapters/types.js';
 import type { EndpointSource, IdentityEndpoint } from '@idgate/core';
@@ -49,9 +49,10 @@ describe.each(adapters)('$name adapter', (adapter) => {
   let mock: MockUpstream;
   let app: RunningApp;
   const logger = captureLogger();
+  const telemetry = telemetryCapture();
   const apps: RunningApp[] = [];
   const start = async (extra: Parameters<typeof optionsFor>[1] = {}, more: Omit<AppOptions, 'idgate'> = {}) => {
-    const a = await adapter.start({ idgate: optionsFor(mock, { logger, ...extra }), ...more });
+    const a = await adapter.start({ idgate: optionsFor(mock, { logger, onEvent: telemetry.onEvent, ...extra }), ...more });
     apps.push(a);
     return a;
   };
@@ -68,6 +69,10 @@ describe.each(adapters)('$name adapter', (adapter) => {
     expect(all).not.toContain(PASSWORD);
     expect(all).not.toContain(API_KEY);
     for (const s of mock.sessions()) expect(all).not.toContain(s.identityId);
+    // Nor a metric label or a span attribute (@idgate/telemetry), across every case.
+    expect(telemetry.spans()).toBeGreaterThan(50);
+    const seen = await telemetry.output();
+    for (const secret of [PASSWORD, API_KEY, TEST_SECRET, 'demo@example.com', ...mock.sessions().map((s) => s.identityId)]) expect(seen).not.toContain(secret);
   });
   beforeEach(() => mock.reset());
 

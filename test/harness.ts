@@ -1,6 +1,10 @@
 import { createServer } from 'node:net';
 import { startMockUpstream, type MockUpstream } from '@idgate/mock-upstream';
-import { sessionKeys, signSession, type IdgateOptions, type Logger } from '@idgate/core';
+import { sessionKeys, signSession, type IdgateEvent, type IdgateOptions, type Logger } from '@idgate/core';
+import { Registry } from 'prom-client';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { prometheusMetrics } from '@idgate/telemetry/prometheus';
+import { openTelemetryTracing } from '@idgate/telemetry/opentelemetry';
 
 /** A valid demo API key (seed 001's format). */
 export const API_KEY = 'DEV_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4';
@@ -65,4 +69,29 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * @idgate/telemetry wired to a real prom-client Registry and an in-memory
+ * OpenTelemetry exporter, for suites that scan what metrics and traces carry:
+ * `output()` is the whole scrape plus every span's name, attributes, events
+ * and status, as one string.
+ */
+export function telemetryCapture(): { onEvent(event: IdgateEvent): void; output(): Promise<string>; spans(): number } {
+  const registry = new Registry();
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const metrics = prometheusMetrics({ registry });
+  const tracing = openTelemetryTracing({ tracer: provider.getTracer('idgate-test') });
+  return {
+    onEvent(event) {
+      metrics.onEvent(event);
+      tracing.onEvent(event);
+    },
+    async output() {
+      const spans = exporter.getFinishedSpans().map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status }));
+      return `${await registry.metrics()}\n${JSON.stringify(spans)}`;
+    },
+    spans: () => exporter.getFinishedSpans().length,
+  };
 }

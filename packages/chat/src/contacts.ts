@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { requestJson, type Identity } from '@idgate/core';
+import { requestJson, timeUpstreamCall, type Identity } from '@idgate/core';
 import { toChatError, upstreamStatusError } from './errors.js';
 import type { ChatConfig } from './options.js';
 
@@ -43,12 +43,12 @@ export function createContactSync(config: ChatConfig): ContactSync | undefined {
     let status: number;
     let headers: Headers;
     try {
-      ({ status, headers } = await requestJson(url, config.http, {
+      ({ status, headers } = await timeUpstreamCall(config.onEvent, 'chat-contacts', () => requestJson(url, config.http, {
         headers: { authorization: `Bearer ${config.apiKey}` },
         body: { users: [job.contact] },
         fetch: config.fetch,
         label: 'chat contacts',
-      }));
+      })));
     } catch (err) {
       throw toChatError(err);
     }

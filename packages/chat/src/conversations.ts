@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { requestJson } from '@idgate/core';
+import { requestJson, timeUpstreamCall } from '@idgate/core';
 import { badResponse, ChatError, toChatError, upstreamStatusError } from './errors.js';
 import type { ChatConfig } from './options.js';
 
@@ -88,14 +88,14 @@ export function createConversations(config: ChatConfig): Conversations {
     if (checked.data.cursor) query.set('cursor', checked.data.cursor);
     let res;
     try {
-      res = await requestJson(`${base}${encodeURIComponent(userId)}/conversations?${query}`, config.http, {
+      res = await timeUpstreamCall(config.onEvent, 'chat-conversations', () => requestJson(`${base}${encodeURIComponent(userId)}/conversations?${query}`, config.http, {
         method: 'GET',
         headers: { authorization: `Bearer ${config.apiKey}` },
         fetch: config.fetch,
         // A 429 is answered as it is: retrying into a rate limit only deepens it.
         isAnswer: (r) => r.status === 429,
         label: 'chat conversations',
-      });
+      }));
     } catch (err) {
       throw toChatError(err);
     }

@@ -1,4 +1,4 @@
-import { PRIVATE_HEADERS, UpstreamError, readCappedBody, type EndpointInput, type EndpointResult, type EndpointSource, type Identity, type IdentityEndpoint } from '@idgate/core';
+import { PRIVATE_HEADERS, UpstreamError, readCappedBody, timeUpstreamCall, type EndpointInput, type EndpointResult, type EndpointSource, type Identity, type IdentityEndpoint } from '@idgate/core';
 import { z } from 'zod';
 import { upstreamCall } from './call.js';
 import { createContactSync } from './contacts.js';
@@ -45,7 +45,7 @@ export interface ChatForwarder extends EndpointSource<ChatEndpointOptions> {
   syncContact(identity: Identity): Promise<void>;
 }
 
-// Bookbag's non-streamed answer; idgate's reading of it (the seed leaves the shape open) is the mock's.
+// Bookbag's non-streamed answer; idgate's reading of it (Bookbag's documentation leaves the shape open) is the mock's.
 const answer = z.object({
   data: z.object({
     text: z.string(),
@@ -85,7 +85,7 @@ export function createChatForwarder(options: ChatForwarderOptions): ChatForwarde
     const userId = userIdOf(identity);
     contacts?.schedule(identity, userId);
     if (input.conversationId !== undefined && config.verifyConversations) await conversations.assertOwned(userId, input.conversationId);
-    return input.stream ? stream(input, userId, signal) : reply(input, userId, signal);
+    return timeUpstreamCall(config.onEvent, 'chat', () => (input.stream ? stream(input, userId, signal) : reply(input, userId, signal)));
   }
 
   /** The upstream body, built from validated fields only. */

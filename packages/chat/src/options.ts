@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, silentLogger, type HttpPolicy, type Identity, type Logger } from '@idgate/core';
+import { ConfigError, silentLogger, type HttpPolicy, type Identity, type IdgateEvent, type Logger } from '@idgate/core';
 
 /**
  * Where contact fingerprints are shared between instances, so a customer is
@@ -69,6 +69,13 @@ export interface ChatForwarderOptions {
   fetch?: typeof fetch;
   /** Where contact-sync failures and mid-stream upstream failures are reported. @default silent */
   logger?: Logger;
+  /**
+   * Told about every call to Bookbag (`upstream-call` events: `chat`, until the
+   * answer or the stream's headers; `chat-contacts`; `chat-conversations`), for
+   * metrics and traces (@idgate/telemetry). The same listener as idgate's `onEvent` fits.
+   * @default none
+   */
+  onEvent?: (event: IdgateEvent) => void;
 }
 
 /**
@@ -88,6 +95,7 @@ export interface ChatConfig {
   http: HttpPolicy;
   fetch: typeof fetch;
   logger: Logger;
+  onEvent: ((event: IdgateEvent) => void) | undefined;
 }
 
 const fn = (label: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { message: `expected a function (${label})` });
@@ -138,6 +146,7 @@ const schema = z
       .prefault({}),
     fetch: fn('fetch').optional(),
     logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null, { message: 'expected a pino-compatible logger' }).optional(),
+    onEvent: fn('onEvent').optional(),
   })
   .strict();
 
@@ -180,5 +189,6 @@ export function resolveChatConfig(options: ChatForwarderOptions): ChatConfig {
     http: c.http,
     fetch: (c.fetch as typeof fetch | undefined) ?? ((input, init) => fetch(input, init)),
     logger: c.logger ?? silentLogger,
+    onEvent: c.onEvent as ((event: IdgateEvent) => void) | undefined,
   };
 }

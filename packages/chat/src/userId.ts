@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 
 /**
- * Bookbag's `userId` rule (seed 003).
+ * Bookbag's `userId` rule (its identity documentation: `^[a-zA-Z0-9._-]{1,128}$`).
  * @example USER_ID_PATTERN.test('user_8821') // true
  */
 export const USER_ID_PATTERN = /^[a-zA-Z0-9._-]{1,128}$/;

@@ -7,7 +7,7 @@ import type { CacheStore } from './store.js';
 import type { IdgateEvent } from './events.js';
 import { sessionKeys, type SessionKeys } from './session.js';
 
-/** API key format from seed 001: a prefix and 28 alphanumerics. */
+/** BizKitHub's API key format (customer login API): `PROD`, `DEV_` or `ROOT` and 28 alphanumerics. */
 export const API_KEY_PATTERN = /^(PROD|DEV_|ROOT)[A-Za-z0-9]{28}$/;
 
 const fn = <T>(label: string) => z.custom<T>((v) => typeof v === 'function', { message: `expected a function (${label})` });

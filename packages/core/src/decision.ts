@@ -29,7 +29,7 @@ export type Decision =
 /** The response fields of `Decision` an adapter writes. */
 export type ResponseDecision = Exclude<Decision, { kind: 'next' }>;
 
-/** Headers every identity-bearing response gets unless `noStore: false` (seed 000: never cache user data). */
+/** Headers every identity-bearing response gets unless `noStore: false` (BizKitHub's identityId guide: never cache responses that carry user data). */
 export const PRIVATE_HEADERS: readonly Header[] = Object.freeze([
   ['Cache-Control', 'private, no-store'],
   ['Vary', 'Cookie'],

@@ -16,7 +16,7 @@ export type IdgateErrorCode =
   | 'BAD_REQUEST'
   | 'PAYLOAD_TOO_LARGE'
   | 'FORBIDDEN_ORIGIN'
-  // @idgate/kyc: one per row of the Azakaw GetSessionId error table (seeds 002/004).
+  // @idgate/kyc: one per row of the Azakaw GetSessionId error table (both versions of its documentation).
   | 'KYC_INVALID_REQUEST'
   | 'KYC_INVALID_PARAMETERS'
   | 'KYC_INVALID_CREDENTIALS'
@@ -104,7 +104,7 @@ export class UpstreamError extends IdgateError {
   }
 }
 
-/** BizKitHub login error codes (seed 001). */
+/** BizKitHub login error codes (`POST /api/v1/customer/login`, E001–E007). */
 export type UpstreamLoginCode = 'E001' | 'E002' | 'E003' | 'E004' | 'E005' | 'E006' | 'E007';
 
 /**

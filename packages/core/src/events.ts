@@ -1,4 +1,12 @@
 /**
+ * An upstream call idgate (or @idgate/chat, @idgate/kyc) makes: `verify` is
+ * BizKitHub's profile call, `login` and `logout` its customer login and
+ * logout, `chat`, `chat-contacts` and `chat-conversations` Bookbag's APIs,
+ * `kyc` Azakaw's GetSessionId.
+ */
+export type UpstreamOperation = 'verify' | 'login' | 'logout' | 'chat' | 'chat-contacts' | 'chat-conversations' | 'kyc';
+
+/**
  * What idgate tells `onEvent`. `key` is always the keyed hash (HMAC) of the
  * identityId, never the raw value.
  */
@@ -19,7 +27,16 @@ export type IdgateEvent =
    */
   | { type: 'login-throttled'; reason: 'email' | 'ip'; key: string; fromUpstream: boolean }
   | { type: 'logout'; key: string }
-  | { type: 'store-error'; operation: string; message: string };
+  | { type: 'store-error'; operation: string; message: string }
+  /**
+   * One upstream call, emitted when it settles (retries included): when it
+   * started (epoch ms), how long it took (seconds), and how it ended: `ok`
+   * (an answer idgate expected, an expired session included), `rejected` (a
+   * definitive refusal: wrong password, a KYC validation error) or `error`
+   * (timeout, network, 5xx, malformed answer). `code` is the typed error's
+   * code. It carries no identityId, e-mail, key or message text.
+   */
+  | { type: 'upstream-call'; operation: UpstreamOperation; startedAt: number; seconds: number; outcome: 'ok' | 'rejected' | 'error'; code?: string };
 
 /** Names of the events, for filtering. */
 export type IdgateEventType = IdgateEvent['type'];

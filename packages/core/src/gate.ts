@@ -96,7 +96,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
   // Configuration-class failures (key rejected, path 404, DNS, refused) reach the
   // operator once per cause per minute, through the logger or process warnings.
   const names = diagnosticNames(options as IdgateOptions | undefined, config);
-  const rawUpstream = createUpstreamClient(config);
+  const rawUpstream = createUpstreamClient(config, listener);
   const upstream = observeUpstream(rawUpstream, createDiagnostics({ logger: config.logger && logger, now: config.now }), names);
   const verifier = createVerifier(config, upstream, listener, logger);
   const throttle = createLoginThrottle(config, emit);

@@ -69,8 +69,8 @@ export const RETRY_AFTER_PARSE_MAX = 1e9;
 
 /**
  * Seconds from a Retry-After header (delta-seconds or HTTP date), or
- * undefined when absent, negative or unreadable. Always a finite integer in
- * [0, 1e9]: a 400-digit value or a date in year 9999 gives 1e9, never
+ * undefined when absent, negative or unreadable. Always a finite integer
+ * from 0 to 1e9: a 400-digit value or a date in year 9999 gives 1e9, never
  * Infinity or NaN. This is the upstream's raw wish, used to decide whether to
  * wait; what a client is told goes through `clientRetryAfter`.
  * @example parseRetryAfter('120') // 120

@@ -15,7 +15,8 @@ export { identityKey, type CacheStore, type StoredIdentity, type AttemptTake } f
 export { createLoginThrottle, throttleKey, ipBucket, type LoginThrottle, type LoginAttempt, type LoginThrottleOptions } from './throttle.js';
 export { redact, silentLogger, type Logger } from './logger.js';
 export { bodyKind, readBody, formFields, payloadTooLarge, MAX_FORM_BYTES } from './body.js';
-export type { IdgateEvent, IdgateEventType } from './events.js';
+export type { IdgateEvent, IdgateEventType, UpstreamOperation } from './events.js';
+export { timeUpstreamCall } from './instrument.js';
 export { runEndpoint, endpointOptions, writeStream, type EndpointInput, type EndpointResult, type EndpointSource, type IdentityEndpoint, type StreamResult, type RunEndpointOptions } from './endpoint.js';
 export { createBreaker, type Breaker, type BreakerOptions, type BreakerState } from './breaker.js';
 export { diagnose, createDiagnostics, observeUpstream, checkUpstream, diagnosticNames, CHECK_IDENTITY_ID, type Diagnostic, type DiagnosticCode, type DiagnosticNames, type DiagnosticsReporter, type DiagnosticsOptions } from './diagnostics.js';

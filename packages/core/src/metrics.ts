@@ -2,7 +2,11 @@ import type { IdgateEvent, IdgateEventType } from './events.js';
 
 const BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
-/** A small in-process metrics sink for idgate events. */
+/**
+ * A small in-process metrics sink for idgate events, with no dependency. To
+ * register in a prom-client Registry (seconds, `_total`, gauges), use
+ * `prometheusMetrics` from `@idgate/telemetry/prometheus` instead.
+ */
 export interface Metrics {
   /** Pass as the `onEvent` option (or call from your own listener). */
   onEvent(event: IdgateEvent): void;

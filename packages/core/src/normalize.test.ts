@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { canonicalEmail, isIdentityId, normalizeEmail, normalizeIp } from './normalize.js';
 import { RequestError } from './errors.js';
 
-describe('normalizeIp (seed 001)', () => {
+describe('normalizeIp (login API)', () => {
   it.each([
     ['::1', '127.0.0.1'], ['0.0.0.0', '127.0.0.1'], ['localhost', '127.0.0.1'], ['', '127.0.0.1'], [undefined, '127.0.0.1'],
     ['::ffff:10.1.2.3', '10.1.2.3'], ['1.1.1.1', '1.1.1.1'], ['2001:4860:4860::8888', '2001:4860:4860::8888'], [' 8.8.8.8 ', '8.8.8.8'],

@@ -4,7 +4,7 @@ import { RequestError } from './errors.js';
 
 // idgate's one e-mail rule, shared by login (here), @idgate/kyc and, as a
 // copy, the mock upstream (which imports nothing of ours); test/email.test.ts
-// holds the three to the same answers. Seed 001 says only "a standard email
+// holds the three to the same answers. BizKitHub's login API says only "a standard email
 // address", so idgate decides:
 // - local part: RFC 5322 dot-atom (atext, dots only between atoms) widened by
 //   RFC 6531 to non-ASCII letters, marks and digits (`jörg`, `é`, `用户`);
@@ -57,7 +57,7 @@ export function normalizeEmail(value: unknown): string {
 }
 
 /**
- * Normalize `customerRealIp` as seed 001 does: `::1`, `0.0.0.0`, `localhost`
+ * Normalize `customerRealIp` as BizKitHub's `POST /api/v1/customer/login` documents it: `::1`, `0.0.0.0`, `localhost`
  * and empty become `127.0.0.1`, `::ffff:a.b.c.d` becomes `a.b.c.d`; anything
  * that is not an IP throws `RequestError('BAD_REQUEST')` before any call.
  * @example normalizeIp('::ffff:10.0.0.1') // '10.0.0.1'

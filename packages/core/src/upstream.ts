@@ -4,6 +4,8 @@ import { LoginError, UpstreamError, type UpstreamLoginCode } from './errors.js';
 import { requestJson, parseRetryAfter, type JsonResponse } from './http.js';
 import { isIdentityId, normalizeEmail, normalizeIp } from './normalize.js';
 import { createBreaker, type BreakerState } from './breaker.js';
+import type { IdgateEvent } from './events.js';
+import { timeUpstreamCall } from './instrument.js';
 
 /** The upstream profile of a verified session. */
 export interface Profile {
@@ -47,7 +49,7 @@ const loginFailed = z.object({
   message: z.string().optional(),
 });
 
-/** Seed 001's messages, also used when the upstream sends none. */
+/** The login API's documented messages (E001–E007), also used when the upstream sends none. */
 export const LOGIN_MESSAGES: Record<UpstreamLoginCode, string> = {
   E001: 'Customer login failed.',
   E002: 'Customer e-mail does not exist.',
@@ -89,12 +91,12 @@ const bad = (label: string, status: number) =>
 /**
  * Build the upstream client from a resolved config. The API key goes in a
  * Bearer header (or `?apiKey=` with `apiKeyIn: 'query'`) and in the body where
- * seed 000 puts it; it never appears in an error message.
+ * BizKitHub's identityId guide puts it; it never appears in an error message.
  * @example
- * const client = createUpstreamClient(resolveConfig());
+ * const client = createUpstreamClient(resolveConfig(), metrics.onEvent);
  * const result = await client.profile(identityId);
  */
-export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
+export function createUpstreamClient(config: IdgateConfig, emit?: (event: IdgateEvent) => void): UpstreamClient {
   const base = config.upstreamUrl.replace(/\/+$/, '');
   const inQuery = config.apiKeyIn === 'query';
   const headers: Record<string, string> = inQuery ? {} : { authorization: `Bearer ${config.apiKey}` };
@@ -121,7 +123,7 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
     return bad(label, res.status);
   };
 
-  return {
+  const client: UpstreamClient = {
     circuit: breaker.state,
     async login(input, signal) {
       const email = normalizeEmail(input.email);
@@ -188,5 +190,13 @@ export function createUpstreamClient(config: IdgateConfig): UpstreamClient {
       if (sessionError.safeParse(res.body).success) return; // already gone upstream
       throw unexpected('logout', res);
     },
+  };
+  if (!emit) return client;
+  // Every call is reported (timing, outcome) for metrics and traces; see timeUpstreamCall.
+  return {
+    circuit: client.circuit,
+    login: (input, signal) => timeUpstreamCall(emit, 'login', () => client.login(input, signal)),
+    profile: (identityId, signal) => timeUpstreamCall(emit, 'verify', () => client.profile(identityId, signal)),
+    logout: (identityId) => timeUpstreamCall(emit, 'logout', () => client.logout(identityId)),
   };
 }

@@ -101,7 +101,7 @@ describe('createKycClient options', () => {
 });
 
 describe('getSession', () => {
-  it('posts seed 004\'s body: credentials and customer in JSON, nothing secret in the URL or headers', async () => {
+  it('posts the GetSessionId documentation\'s body: credentials and customer in JSON, nothing secret in the URL or headers', async () => {
     const s = stub(ok);
     const session = await client(s.fetch).getSession({ ...ADA, sendEmail: true, employeeId: null });
     expect(session).toEqual(result());
@@ -147,7 +147,7 @@ describe('getSession', () => {
 
   it.each<[string, unknown]>([
     ['no result', { statusCode: 200, messages: ['Processed successfully'] }],
-    ['seed 002\'s result (sessionId only)', { result: { sessionId: 's' } }],
+    ['the first GetSessionId documentation\'s result (sessionId only)', { result: { sessionId: 's' } }],
     ['a non-ISO expiryDate', { result: result({ expiryDate: 'tomorrow' }) }],
     ['a string isNewCustomer', { result: result({ isNewCustomer: 'false' }) }],
   ])('a malformed answer (%s) is an UpstreamError and is never cached', async (_name, body) => {

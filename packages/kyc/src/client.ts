@@ -8,9 +8,11 @@ import {
   redact,
   requestJson,
   silentLogger,
+  timeUpstreamCall,
   type EndpointSource,
   type HttpPolicy,
   type IdentityEndpoint,
+  type IdgateEvent,
   type Logger,
 } from '@idgate/core';
 import { checkCustomer, type KycCustomerFields, type KycCustomerInput } from './customer.js';
@@ -18,13 +20,13 @@ import { createKycEndpoint, type KycEndpointOptions } from './endpoint.js';
 import { KycError, errorFor400 } from './errors.js';
 
 /**
- * Seed 004's path, relative to `baseUrl`.
+ * GetSessionId's documented path, relative to `baseUrl`.
  * @example createKycClient({ ...options, path: GET_SESSION_PATH })
  */
 export const GET_SESSION_PATH = '/api/AppSessionManager/GetSessionId';
 
 /**
- * A KYC session as GetSessionId answers it (seed 004's `result`).
+ * A KYC session as GetSessionId answers it (its `result`).
  * @example { sessionId: '75f6…', expiryDate: '2026-02-05T05:47:26.7887865Z', submissionId: '9ded…', customerId: '0824…', clientId: '5b2a…', isNewCustomer: false }
  */
 export interface KycSession {
@@ -73,7 +75,7 @@ export interface KycClient extends EndpointSource<KycEndpointOptions> {
   /**
    * A session for the customer: validated before any call, then from the
    * cache, a call in flight for the same customer, the store, or the upstream.
-   * Throws `KycError` (seed 004's errors) or `UpstreamError` (timeout, unreachable, malformed answer).
+   * Throws `KycError` (GetSessionId's documented errors) or `UpstreamError` (timeout, unreachable, malformed answer).
    */
   getSession(customer: KycCustomerInput, options?: GetSessionOptions): Promise<KycSession>;
   /** The `IdentityEndpoint` behind `kycSessionHandler(client, options)`: the e-mail always comes from the verified identity. */
@@ -105,6 +107,7 @@ const schema = z
     logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null, { message: 'expected a pino-compatible logger' }).optional(),
     fetch: fn<typeof fetch>('fetch').optional(),
     now: fn<() => number>('now').optional(),
+    onEvent: fn<(event: IdgateEvent) => void>('onEvent').optional(),
   })
   .strict();
 
@@ -114,7 +117,7 @@ const schema = z
  * @example { baseUrl: 'https://auth.example.com', appId, appSecret, tenantId, formId, skewMs: 120_000, store }
  */
 export interface KycClientOptions {
-  /** Base URL of the KYC auth API (`{auth_base_url}` in seed 004). */
+  /** Base URL of the KYC auth API (`{auth_base_url}` in Azakaw's GetSessionId documentation). */
   baseUrl: string;
   appId: string;
   /** Sent in the request body only; never logged, never in an error, never a property of the client. */
@@ -146,6 +149,12 @@ export interface KycClientOptions {
   fetch?: typeof fetch;
   /** The clock `expiryDate` is compared with. @default Date.now */
   now?: () => number;
+  /**
+   * Told about every GetSessionId call (an `upstream-call` event, operation
+   * `kyc`), for metrics and traces (@idgate/telemetry). The same listener as
+   * idgate's `onEvent` fits. @default none
+   */
+  onEvent?: (event: IdgateEvent) => void;
 }
 
 const sessionSchema = z.object({
@@ -194,7 +203,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /**
- * Create the KYC session client (Azakaw GetSessionId, seed 004). Sessions are
+ * Create the KYC session client (Azakaw `POST /api/AppSessionManager/GetSessionId`). Sessions are
  * cached per tenant, form and customer e-mail until `expiryDate - skewMs`;
  * concurrent calls for one customer share one upstream call; 429 and 5xx are
  * retried with jittered backoff honouring Retry-After.
@@ -212,6 +221,7 @@ export function createKycClient(options: KycClientOptions): KycClient {
   const { appId, appSecret, tenantId, formId, skewMs, http: policy, store } = parsed.data;
   const url = parsed.data.baseUrl.replace(/\/+$/, '') + parsed.data.path;
   const logger = parsed.data.logger ?? silentLogger;
+  const onEvent = parsed.data.onEvent;
   const now = parsed.data.now ?? Date.now;
   const baseFetch = parsed.data.fetch ?? fetch;
   const hashKey = parsed.data.secret ?? createHmac('sha256', appSecret).update('@idgate/kyc cache key').digest();
@@ -240,7 +250,7 @@ export function createKycClient(options: KycClientOptions): KycClient {
       res = await requestJson(url, policy, {
         label: 'kyc',
         fetch: observed,
-        // Seed 004 puts the credentials in the body, beside the customer.
+        // Azakaw's documentation puts the credentials in the body, beside the customer.
         body: { appId, appSecret, tenantId, formId, ...customer },
       });
     } catch (err) {
@@ -290,7 +300,7 @@ export function createKycClient(options: KycClientOptions): KycClient {
         log('debug', { event: 'kyc-session', key, source: 'store' }, 'kyc: session from the shared store');
         return shared.session;
       }
-      const session = await call(customer);
+      const session = await timeUpstreamCall(onEvent, 'kyc', () => call(customer));
       const freshUntil = Date.parse(session.expiryDate) - skewMs;
       const ttl = freshUntil - now();
       // A flight overtaken by a `fresh` one must not overwrite the newer session;

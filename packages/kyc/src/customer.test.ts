@@ -29,7 +29,7 @@ describe('checkCustomer', () => {
     ['both objects', { ...individual, company: company.company }, ['KYC_INVALID_CUSTOMER_DETAILS', 'Invalid Customer Details']],
     ['LegalEntity with individual', { ...individual, customerType: 'LegalEntity' }, ['KYC_CUSTOMER_TYPE_MISMATCH', 'Invalid Customer Type']],
     ['Individual with company', { ...company, customerType: 'Individual' }, ['KYC_CUSTOMER_TYPE_MISMATCH', 'Invalid Customer Type']],
-    // Seed 004's rule order: 1 one object, 2 type matches it, 3 a valid type.
+    // The GetSessionId documentation's rule order: 1 one object, 2 type matches it, 3 a valid type.
     ['an invalid type and neither object (rule 1 first)', { customerType: 'Business', customerEmail: 'a@b.c' }, ['KYC_INVALID_CUSTOMER_DETAILS', 'Invalid Customer Details']],
     ['no type and both objects (rule 1 first)', { ...individual, customerType: undefined, company: company.company }, ['KYC_INVALID_CUSTOMER_DETAILS', 'Invalid Customer Details']],
     ['no e-mail', { ...individual, customerEmail: undefined }, ['KYC_INVALID_PARAMETERS', 'Invalid request parameters']],

@@ -1,13 +1,13 @@
 import { canonicalEmail } from '@idgate/core';
 import { KycError } from './errors.js';
 
-/** An individual's details (seed 004, `individual`). */
+/** An individual's details (GetSessionId's `individual`). */
 export interface KycIndividual {
   firstName: string;
   lastName: string;
 }
 
-/** A legal entity's details (seed 004, `company`). */
+/** A legal entity's details (GetSessionId's `company`). */
 export interface KycCompany {
   fullName: string;
   registrationNumber: string;
@@ -27,7 +27,7 @@ interface KycCustomerCommon {
 }
 
 /**
- * Who a KYC session is for, with the seed's field names: an `Individual` with
+ * Who a KYC session is for, with GetSessionId's field names: an `Individual` with
  * `individual`, or a `LegalEntity` with `company`, never both.
  * @example { customerType: 'Individual', customerEmail: 'ada@example.com', individual: { firstName: 'Ada', lastName: 'Lovelace' } }
  */
@@ -47,7 +47,7 @@ const filled = (v: unknown): v is string => typeof v === 'string' && v.trim() !=
 /**
  * Check a customer exactly as GetSessionId does, in the same order and with
  * the same messages, so a bad input fails here before any call:
- * not an object → "Invalid Request"; then seed 004's rules as numbered: 1 not
+ * not an object → "Invalid Request"; then the GetSessionId documentation's rules as numbered: 1 not
  * exactly one of `individual` / `company` → "Invalid Customer Details"; 2 the
  * object not matching the type → "Invalid Customer Type"; 3 `customerType` not
  * `Individual` / `LegalEntity` → "Invalid customer type."; then a missing or
@@ -58,7 +58,7 @@ const filled = (v: unknown): v is string => typeof v === 'string' && v.trim() !=
 export function checkCustomer(input: unknown): KycCustomerFields {
   if (!isObject(input)) throw new KycError('KYC_INVALID_REQUEST');
   const { customerType, individual, company } = input;
-  // Seed 004's validation rules in its order: 1 one object, 2 the type matches it, 3 a valid type.
+  // The GetSessionId documentation's validation rules in its order: 1 one object, 2 the type matches it, 3 a valid type.
   const hasIndividual = individual !== undefined && individual !== null;
   const hasCompany = company !== undefined && company !== null;
   if (hasIndividual === hasCompany) throw new KycError('KYC_INVALID_CUSTOMER_DETAILS');

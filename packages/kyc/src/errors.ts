@@ -1,10 +1,10 @@
 import { IdgateError, type IdgateErrorCode } from '@idgate/core';
 
-/** The stable codes of `KycError`: one per row of the GetSessionId error table (seed 004). */
+/** The stable codes of `KycError`: one per row of the GetSessionId error table (Azakaw's documentation). */
 export type KycErrorCode = Extract<IdgateErrorCode, `KYC_${string}`>;
 
 /**
- * Each code's upstream message (the seed's quoted message, or the row's
+ * Each code's upstream message (the documentation's quoted message, or the row's
  * description where it quotes none) and the status idgate answers with.
  * Validation problems are 400; credential and permission problems are the
  * server's misconfiguration, so the browser gets 502; rate limits 503 + Retry-After.
@@ -27,7 +27,7 @@ export const KYC_ERRORS: Readonly<Record<KycErrorCode, { message: string; status
 
 /**
  * A GetSessionId failure: a stable `code`, the HTTP `status` an adapter
- * answers, the seed's message, and `retryAfter` (seconds) when rate limited.
+ * answers, the documented message, and `retryAfter` (seconds) when rate limited.
  * Never carries the app secret, the request body or the upstream's raw body.
  * @example
  * catch (err) { if (err instanceof KycError && err.code === 'KYC_RATE_LIMITED') retryIn(err.retryAfter); }
@@ -55,8 +55,8 @@ const BY_MESSAGE = new Map<string, KycErrorCode>(
 
 /**
  * The `KycError` for a 400 answer: the first message of the body's
- * `messages` that is a row of the seed's table, else `KYC_INVALID_PARAMETERS`
- * (an ASP.NET validation problem, or a message the seed does not list).
+ * `messages` that is a row of the documented table, else `KYC_INVALID_PARAMETERS`
+ * (an ASP.NET validation problem, or a message the documentation does not list).
  * @example errorFor400({ messages: ['Invalid Client Id'] }).code // 'KYC_INVALID_CLIENT_ID'
  */
 export function errorFor400(body: unknown): KycError {

@@ -57,7 +57,7 @@ describe('login', () => {
     ['E004', 'demo@example.com', 'wrong'],
     ['E005', 'banned@example.com', 'demo-password'],
     ['E007', 'unverified@example.com', 'demo-password'],
-  ] as const)('answers %s with 200 and the seed message', async (code, email, password) => {
+  ] as const)('answers %s with 200 and the documented message', async (code, email, password) => {
     const { status, json } = await post(mock, LOGIN, { email, password });
     expect(status).toBe(200);
     expect(json).toEqual({ success: false, error: code, message: LOGIN_ERRORS[code] });
@@ -157,7 +157,7 @@ describe('login attempt limit', () => {
 describe('API key', () => {
   const invalid = { success: false, error: 'INVALID_API_KEY', message: 'Invalid API key.' };
 
-  it('login takes it as a Bearer token or the apiKey query parameter (seed 001), not from the body', async () => {
+  it('login takes it as a Bearer token or the apiKey query parameter (login API), not from the body', async () => {
     const mock = await start();
     expect((await post(mock, LOGIN, DEMO_CUSTOMER)).json.success).toBe(true);
     expect((await post(mock, `${LOGIN}?apiKey=${MOCK_API_KEY}`, DEMO_CUSTOMER, null)).json.success).toBe(true);
@@ -166,7 +166,7 @@ describe('API key', () => {
     expect((await post(mock, LOGIN, { ...DEMO_CUSTOMER, apiKey: 'nonsense' })).json.success).toBe(true);
   });
 
-  it('profile and logout take it from the body only (seed 000), whatever the headers and query say', async () => {
+  it('profile and logout take it from the body only (identityId guide), whatever the headers and query say', async () => {
     const mock = await start();
     const identityId = await login(mock);
     expect((await post(mock, PROFILE, { apiKey: MOCK_API_KEY, identityId }, null)).status).toBe(200);

@@ -3,10 +3,10 @@ import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import type { MockModule, MockReply, MockRequest } from './server.js';
 
-/** A BizKitHub login error code (seed 001). */
+/** A BizKitHub login error code (`POST /api/v1/customer/login`). */
 export type LoginErrorCode = 'E001' | 'E002' | 'E003' | 'E004' | 'E005' | 'E006' | 'E007';
 
-/** The exact messages of seed 001's error table. */
+/** The exact messages of the login API's documented error table. */
 export const LOGIN_ERRORS: Readonly<Record<LoginErrorCode, string>> = {
   E001: 'Customer login failed.',
   E002: 'Customer e-mail does not exist.',
@@ -68,8 +68,8 @@ export interface BizKitHubOptions {
 
 /**
  * The HTTP status of each answer whose status the BizKitHub documentation does
- * not give (seed 000 shows only the body of SESSION_EXPIRED / INVALID_IDENTITY;
- * seed 001 lists E001–E007 without statuses). Each is an integer from 200 to 599.
+ * not give (the identityId guide shows only the body of SESSION_EXPIRED / INVALID_IDENTITY;
+ * the login API documentation lists E001–E007 without statuses). Each is an integer from 200 to 599.
  * @example await startMockUpstream({ statuses: { sessionExpired: 200, tooManyAttempts: 400 } })
  */
 export interface BizKitHubStatuses {
@@ -184,9 +184,9 @@ export function createBizKitHub(options: BizKitHubOptions, now: () => number): B
 
   /**
    * The 400 or 401 the upstream answers before looking at the fields, or null
-   * when the call may proceed. `login` reads the key where seed 001 puts it
+   * when the call may proceed. `login` reads the key where the login API documentation puts it
    * (Bearer token or `?apiKey=`, never the body); `profile` and `logout` where
-   * seed 000 puts it (the body's `apiKey`, never a header or the query).
+   * the identityId guide puts it (the body's `apiKey`, never a header or the query).
    */
   function refuse(req: MockRequest, keyIn: 'query-or-bearer' | 'body'): MockReply | null {
     if (req.malformed) return badRequest('Malformed JSON body.');
@@ -313,7 +313,7 @@ export function normalizeEmail(raw: string): string | null {
   return Buffer.byteLength(out) <= 254 ? out : null;
 }
 
-/** Normalizes `customerRealIp` as seed 001 says; null when it is not an IP. */
+/** Normalizes `customerRealIp` as the login API documents it; null when it is not an IP. */
 export function normalizeIp(raw: unknown): string | null {
   if (raw === undefined || raw === null) return '127.0.0.1';
   if (typeof raw !== 'string') return null;
@@ -334,7 +334,7 @@ function newIdentityId(): string {
   return id;
 }
 
-// Seed 001 (login): "passed as a query parameter or Bearer token". A key in the
+// The login API takes the key as a query parameter or a Bearer token. A key in the
 // body does not count there, and another Authorization scheme is no Bearer token.
 function apiKeyOf(req: MockRequest): unknown {
   const auth = req.headers.authorization;

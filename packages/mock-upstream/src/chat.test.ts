@@ -164,7 +164,7 @@ describe('contacts', () => {
   });
   it('answers Bookbag v1 errors', async () => {
     expect((await call('POST', CONTACTS, { users: [] })).json).toEqual({ message: 'Invalid request data' });
-    // Seed 003 documents `users` only.
+    // The Bookbag identity guide documents `users` only.
     expect((await call('POST', CONTACTS, { contacts: [{ external_id: 'a' }] })).json).toEqual({ message: 'Invalid request data' });
     expect((await call('POST', CONTACTS, { users: [{ email: 42 }] })).status).toBe(400);
     expect((await call('POST', CONTACTS, { users: Array.from({ length: 1001 }, () => ({})) })).json).toEqual({ message: 'Maximum 1000 contacts per request' });

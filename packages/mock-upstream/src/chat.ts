@@ -118,7 +118,7 @@ export function createChat(options: ChatMockOptions, now: () => number): ChatMoc
     let conversation: ChatConversation | undefined;
     if (conversationId !== undefined && conversationId !== null) {
       conversation = typeof conversationId === 'string' || typeof conversationId === 'number' ? conversations.get(String(conversationId)) : undefined;
-      // Only the agent is checked, as the seed documents it: Bookbag does not say it checks the userId.
+      // Only the agent is checked, as Bookbag documents it: Bookbag does not say it checks the userId.
       if (!conversation || conversation.agentId !== agentId) return v2Error(404, 'RESOURCE_NOT_FOUND', 'Conversation not found.');
     } else {
       const t = seconds();
@@ -176,7 +176,7 @@ export function createChat(options: ChatMockOptions, now: () => number): ChatMoc
     const chatbotId = segment(req.params[0]);
     if (chatbotId === null) return { status: 404, body: { message: 'Resource not found' } };
     const body = isRecord(req.body) ? req.body : {};
-    // Seed 003's body is `{ users: [...] }`; no other name is documented.
+    // The Bookbag identity guide's body is `{ users: [...] }`; no other name is documented.
     const users = body.users;
     if (!Array.isArray(users) || users.length === 0) return { status: 400, body: { message: 'Invalid request data' } };
     if (users.length > MAX_CONTACTS) return { status: 400, body: { message: `Maximum ${MAX_CONTACTS} contacts per request` } };

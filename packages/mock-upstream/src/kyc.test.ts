@@ -43,7 +43,7 @@ async function post(body: unknown): Promise<{ status: number; headers: Headers; 
 const failure = (statusCode: number, message: string) => ({ version: null, statusCode, messages: [message], result: null });
 
 describe('GetSessionId success', () => {
-  it('answers seed 004\'s envelope for an Individual, with a .NET-style UTC expiry on the mock clock', async () => {
+  it('answers the GetSessionId documentation\'s envelope for an Individual, with a .NET-style UTC expiry on the mock clock', async () => {
     const { status, json } = await post(INDIVIDUAL);
     expect(status).toBe(200);
     expect(json).toEqual({
@@ -88,7 +88,7 @@ describe('GetSessionId success', () => {
   });
 });
 
-describe('GetSessionId validation, in order, with seed 004\'s messages', () => {
+describe('GetSessionId validation, in order, with the GetSessionId documentation\'s messages', () => {
   const { individual: _i, ...noDetails } = INDIVIDUAL;
   const cases: [string, unknown, number, string][] = [
     ['malformed JSON', '{nope', 400, KYC_MESSAGES.invalidRequest],

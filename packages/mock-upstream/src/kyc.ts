@@ -15,7 +15,7 @@ export const MOCK_KYC_CLIENT_ID = '5b2a1c84-9d77-4e1a-a8b3-2f9a45d6c901';
 /** A client of the tenant that the mock key may not assign profiles to. */
 export const MOCK_KYC_RESTRICTED_CLIENT_ID = '0e7c3f52-1b4d-4c8a-9f26-7d3e8a1b5c40';
 
-/** Seed 004's messages, keyed as the mock uses them. */
+/** GetSessionId's documented messages, keyed as the mock uses them. */
 export const KYC_MESSAGES = {
   ok: 'Processed successfully',
   invalidParameters: 'Invalid request parameters',
@@ -26,7 +26,7 @@ export const KYC_MESSAGES = {
   invalidCustomerType: 'Invalid customer type.',
   invalidClientId: 'Invalid Client Id',
   clientNotPermitted: 'Client Id is not permitted for this API key',
-  /** The table's 401 row; the seed never says when it is sent, so only a fault sends it. */
+  /** The table's 401 row; the documentation never says when it is sent, so only a fault sends it. */
   unauthorized: 'Invalid credentials',
   forbidden: 'Unauthorized tenant',
   rateLimited: 'Too many requests',
@@ -114,7 +114,7 @@ export function createKyc(options: KycMockOptions, now: () => number): MockModul
     if (limited) return limited;
     if (req.malformed || !isRecord(req.body)) return reply(400, KYC_MESSAGES.invalidRequest);
     const b = req.body;
-    // Seed 004's validation rules, in the order it numbers them.
+    // The GetSessionId documentation's validation rules, in the order it numbers them.
     const hasIndividual = b.individual !== undefined && b.individual !== null;
     const hasCompany = b.company !== undefined && b.company !== null;
     // 1. Either individual or company (not both, not neither).
@@ -181,7 +181,7 @@ export function createKyc(options: KycMockOptions, now: () => number): MockModul
   };
 }
 
-/** `2026-02-05T05:47:26.7880000Z`: seven fractional digits, as .NET writes a UTC DateTime (seed 004). */
+/** `2026-02-05T05:47:26.7880000Z`: seven fractional digits, as .NET writes a UTC DateTime (GetSessionId's `expiryDate`). */
 function dotnetDate(ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, '0000Z');
 }

@@ -90,7 +90,7 @@ describe('counters and request log', () => {
     expect(new Set(log.map((r) => (r.body as { identityId: string }).identityId)).has('509')).toBe(true);
   });
 
-  it('reset({ only: "calls" }) keeps sessions and faults; reset() restores the seed', async () => {
+  it('reset({ only: "calls" }) keeps sessions and faults; reset() restores the seeded customers', async () => {
     mock.addCustomer({ email: 'ada@example.com', password: 'pw' });
     await post(LOGIN, DEMO_CUSTOMER);
     mock.fault({ route: 'logout', status: 503 });

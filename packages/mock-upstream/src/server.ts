@@ -40,7 +40,7 @@ export interface MockRoute {
 }
 
 /**
- * A route module (BizKitHub today; KYC and chat plug in the same way): its routes and how to return to its seed.
+ * A route module (BizKitHub today; KYC and chat plug in the same way): its routes and how to return to its initial data.
  * @example const mod: MockModule = { routes: [], reset() {} };
  */
 export interface MockModule {
