@@ -7,7 +7,9 @@ const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/inde
 // examples and the type tests.
 export default defineConfig({
   resolve: {
+    // Subpaths first: a string alias also matches `<name>/…`.
     alias: {
+      '@idgate/core/adapter': fileURLToPath(new URL('./packages/core/src/adapter.ts', import.meta.url)),
       '@idgate/core': pkg('core'),
       '@idgate/express': pkg('express'),
       '@idgate/koa': pkg('koa'),

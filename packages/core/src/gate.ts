@@ -13,6 +13,7 @@ import { ANONYMOUS, createVerifier, type AuthState, type Verifier } from './veri
 import { login, logout } from './flows.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 import { compileProtect } from './protect.js';
+import type { AccessRule } from './kit.js';
 
 /** Options of `requireIdentity()` in every adapter. */
 export interface RequireOptions {
@@ -43,10 +44,13 @@ export interface Idgate {
   protectsRoute(pattern: string): boolean;
   /**
    * Decide what happens to a request whose cookie resolved to `state`:
-   * continue, redirect to login, or reject. With `rule`, the route requires an
-   * identity; without it, the `protect` option decides.
+   * continue, redirect to login, or reject. An identity is required when
+   * `rule.required` is true or the `protect` option covers the request;
+   * `rule.where` adds a predicate on a signed-in identity (false: 403).
+   * @example gate.decide(state, req)                        // the protect option alone decides
+   * @example gate.decide(state, req, { required: true })    // this route requires an identity
    */
-  decide(state: AuthState, req: IdentityRequest, rule?: RequireOptions): Decision;
+  decide(state: AuthState, req: IdentityRequest, rule?: AccessRule): Decision;
   /** The login flow: CSRF check, body validation, upstream login, cookie, redirect or JSON. */
   login(req: IdentityRequest, body: unknown, stream?: Readable): Promise<Decision>;
   /** The logout flow: upstream logout, cache invalidation, cookie cleared; `stream` (unparsed body) is capped at `bodyLimit.login`. */
@@ -141,7 +145,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
     },
 
     decide(state, req, rule) {
-      const required = rule !== undefined || protects(req.url);
+      const required = rule?.required === true || protects(req.url);
       switch (state.status) {
         case 'authenticated':
           if (rule?.where && state.identity && !rule.where(state.identity)) {

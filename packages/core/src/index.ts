@@ -20,3 +20,4 @@ export { runEndpoint, endpointOptions, writeStream, type EndpointInput, type End
 export { createBreaker, type Breaker, type BreakerOptions, type BreakerState } from './breaker.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export type { StoreLookup, StoreEvent } from './store.js';
+export { requiredRule, type AccessRule } from './kit.js';

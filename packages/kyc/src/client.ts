@@ -12,7 +12,7 @@ import {
   type HttpPolicy,
   type IdentityEndpoint,
   type Logger,
-} from '@idgate/core';
+} from '@idgate/core/adapter';
 import { checkCustomer, type KycCustomerFields, type KycCustomerInput } from './customer.js';
 import { createKycEndpoint, type KycEndpointOptions } from './endpoint.js';
 import { KycError, errorFor400 } from './errors.js';
