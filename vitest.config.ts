@@ -10,6 +10,7 @@ export default defineConfig({
     // Subpaths first: a string alias also matches `<name>/…`.
     alias: {
       '@idgate/core/adapter': fileURLToPath(new URL('./packages/core/src/adapter.ts', import.meta.url)),
+      '@idgate/core/node': fileURLToPath(new URL('./packages/core/src/node.ts', import.meta.url)),
       '@idgate/core': pkg('core'),
       '@idgate/express': pkg('express'),
       '@idgate/koa': pkg('koa'),

@@ -10,11 +10,23 @@ export { ANONYMOUS, UNRECOGNIZED, EXPIRED, INVALID, type AuthState, type Verifie
 export type { UpstreamClient, Profile, ProfileResult } from './upstream.js';
 export { createIdentity, type Identity, type IdentityStatus } from './identity.js';
 export { IdgateError, ConfigError, UpstreamError, RequestError, type IdgateErrorCode } from './errors.js';
-export { isNavigation, isSameOriginPost, pathOf, requestOrigin, type IdentityRequest } from './request.js';
+export { isNavigation, isSameOriginPost, pathOf, requestOrigin, type IdentityRequest, type RequestHeaders } from './request.js';
 export { canonicalEmail, normalizeEmail, normalizeIp } from './normalize.js';
 export { requestJson, readCappedBody, httpPolicySchema, parseRetryAfter, clientRetryAfter, type HttpPolicy, type JsonResponse, type RequestOptions } from './http.js';
 export type { CacheStore, StoredIdentity, AttemptTake, StoreLookup, StoreEvent } from './store.js';
 export { redact, silentLogger, type Logger } from './logger.js';
-export { bodyKind, readBody, formFields, payloadTooLarge, MAX_FORM_BYTES } from './body.js';
-export { runEndpoint, endpointOptions, writeStream, type EndpointInput, type EndpointResult, type EndpointSource, type IdentityEndpoint, type StreamResult, type RunEndpointOptions } from './endpoint.js';
-export { requiredRule, mountedFirst, requestTags, serveNodeEndpoint, type AccessRule, type NodeEndpointInput, type NodeEndpointWriter } from './kit.js';
+export { bodyKind, readBody, webBody, formFields, payloadTooLarge, MAX_FORM_BYTES, type BodySource } from './body.js';
+export { runEndpoint, endpointOptions, type EndpointInput, type EndpointResult, type EndpointSource, type IdentityEndpoint, type StreamResult, type RunEndpointOptions } from './endpoint.js';
+export {
+  requiredRule,
+  mountedFirst,
+  requestTags,
+  headersOf,
+  webHeaderTarget,
+  toResponse,
+  streamResponse,
+  serveWebEndpoint,
+  type AccessRule,
+  type WebEndpointInput,
+} from './kit.js';
+export { ipVersion } from './ip.js';

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { BodySource } from './body.js';
 import { resolveConfig, type IdgateConfig, type IdgateOptions } from './config.js';
 import { clearedCookie, cookieIsSecure, readCookie, sessionCookie } from './cookies.js';
 import { COOKIE_HEADERS, NONE, type Decision, type Header } from './decision.js';
@@ -35,6 +35,12 @@ export interface Idgate {
   /** Resolve the request's session cookie: synchronous on a cache hit, a promise otherwise. */
   authenticate(req: CookieSource): AuthState | Promise<AuthState>;
   /**
+   * `authenticate` for a runtime whose request has no header object: the raw
+   * `Cookie` header (`request.headers.get('cookie')`). Same cost on a hit.
+   * @example const state = gate.authenticateHeader(c.req.raw.headers.get('cookie'));
+   */
+  authenticateHeader(cookieHeader: string | null | undefined): AuthState | Promise<AuthState>;
+  /**
    * True when the `protect` option covers a request with this target (`req.url`
    * as sent, query included): any view a router could take of it matches, or
    * it is not a path at all. The login URL never is. See `protect.ts`.
@@ -52,9 +58,9 @@ export interface Idgate {
    */
   decide(state: AuthState, req: IdentityRequest, rule?: AccessRule): Decision;
   /** The login flow: CSRF check, body validation, upstream login, cookie, redirect or JSON. */
-  login(req: IdentityRequest, body: unknown, stream?: Readable): Promise<Decision>;
+  login(req: IdentityRequest, body: unknown, stream?: BodySource): Promise<Decision>;
   /** The logout flow: upstream logout, cache invalidation, cookie cleared; `stream` (unparsed body) is capped at `bodyLimit.login`. */
-  logout(req: IdentityRequest, stream?: Readable): Promise<Decision>;
+  logout(req: IdentityRequest, stream?: BodySource): Promise<Decision>;
   /** Emit an event to `onEvent` (errors in the listener are logged, never thrown). */
   emit(event: IdgateEvent): void;
 }
@@ -141,6 +147,12 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
       const raw = readCookie(req.headers.cookie, cookieName);
       if (raw === undefined) return ANONYMOUS;
       // A hit is one map lookup; on a miss the signature is checked before any I/O.
+      return verifier.lookup(raw);
+    },
+
+    authenticateHeader(header) {
+      const raw = readCookie(header ?? undefined, cookieName);
+      if (raw === undefined) return ANONYMOUS;
       return verifier.lookup(raw);
     },
 

@@ -40,3 +40,61 @@ describe('the mounted-first guard', () => {
     expect(mountedFirst('chatProxy()', 'x')).toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });
+
+describe('web rendering (runtime-neutral)', () => {
+  it('toResponse renders a redirect and a rejection with headers and every Set-Cookie', async () => {
+    const { toResponse } = await import('./kit.js');
+    const redirect = toResponse({ kind: 'redirect', statusCode: 303, location: '/login?returnTo=%2Fa', headers: [['Cache-Control', 'no-store'], ['Vary', 'Cookie']], setCookies: ['identityId=; Max-Age=0', 'other=1'] });
+    expect(redirect.status).toBe(303);
+    expect(redirect.headers.get('location')).toBe('/login?returnTo=%2Fa');
+    expect(redirect.headers.get('vary')).toBe('Cookie');
+    expect(redirect.headers.getSetCookie()).toEqual(['identityId=; Max-Age=0', 'other=1']);
+    const reject = toResponse({ kind: 'reject', statusCode: 401, body: { error: 'UNAUTHENTICATED' }, headers: [], setCookies: [] });
+    expect(reject.status).toBe(401);
+    expect(reject.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await reject.json()).toEqual({ error: 'UNAUTHENTICATED' });
+  });
+  it('webHeaderTarget: a later decision about the same cookie replaces the earlier one; Vary is merged', async () => {
+    const { webHeaderTarget } = await import('./kit.js');
+    const { applyHeaders } = await import('./decision.js');
+    const headers = new Headers([['Vary', 'Accept']]);
+    headers.append('Set-Cookie', 'theme=dark');
+    const target = webHeaderTarget(headers);
+    applyHeaders(target, { kind: 'next', identity: null, status: 'expired', headers: [['Vary', 'Cookie']], setCookies: ['identityId=; Max-Age=0'] });
+    applyHeaders(target, { kind: 'respond', statusCode: 200, body: {}, headers: [['Vary', 'Cookie']], setCookies: ['identityId=new'] });
+    expect(headers.getSetCookie()).toEqual(['theme=dark', 'identityId=new']);
+    expect(headers.get('vary')).toBe('Accept, Cookie');
+  });
+  it('streamResponse pulls on demand and a cancel aborts the endpoint and closes its iterator', async () => {
+    const { streamResponse } = await import('./kit.js');
+    let produced = 0;
+    let closed = false;
+    async function* events() {
+      try {
+        for (;;) {
+          produced++;
+          yield `data: ${produced}\n\n`;
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    const aborter = new AbortController();
+    const res = streamResponse({ kind: 'stream', statusCode: 200, headers: [['Content-Type', 'text/event-stream']], body: events() }, aborter);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: 1\n\n');
+    expect(produced).toBeLessThanOrEqual(2); // backpressure: nothing runs ahead of the reader
+    await reader.cancel();
+    expect(aborter.signal.aborted).toBe(true);
+    expect(closed).toBe(true);
+  });
+  it('readBody caps a web ReadableStream body like a Node one (declared and actual length)', async () => {
+    const { readBody, webBody } = await import('./body.js');
+    const ok = webBody(new Request('http://x/', { method: 'POST', body: 'é'.repeat(10) }))!;
+    expect(await readBody(ok, 100)).toBe('é'.repeat(10));
+    await expect(readBody(webBody(new Request('http://x/', { method: 'POST', body: 'x'.repeat(101) }))!, 100)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    const undeclared = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new Uint8Array(60)); c.enqueue(new Uint8Array(60)); c.close(); } });
+    await expect(readBody(undeclared, 100)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
+});

@@ -1,11 +1,10 @@
-import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
-import { endpointOptions, runEndpoint, writeStream, type EndpointResult, type IdentityEndpoint } from './endpoint.js';
-import type { ResponseDecision } from './decision.js';
+import { webBody } from './body.js';
+import { applyHeaders, type HeaderTarget, type ResponseDecision } from './decision.js';
+import { endpointOptions, runEndpoint, type IdentityEndpoint, type StreamResult } from './endpoint.js';
 import { ConfigError } from './errors.js';
 import type { Idgate, RequireOptions } from './gate.js';
 import type { Identity } from './identity.js';
-import type { IdentityRequest } from './request.js';
+import type { IdentityRequest, RequestHeaders } from './request.js';
 
 /**
  * What a route demands of the request's identity, as `decide` reads it:
@@ -66,46 +65,122 @@ export function requestTags<K extends object, T>(key: string, mount: string): { 
   };
 }
 
-/** What `serveNodeEndpoint` reads of the request. */
-export interface NodeEndpointInput {
-  /** The identity the middleware resolved (null: the endpoint answers 401). */
-  identity: Identity | null;
-  request: IdentityRequest;
-  /** What a body parser made of the body, or undefined to read `stream`. */
-  body: unknown;
-  /** The unparsed request (capped at `bodyLimit.endpoint`), when no parser read it. */
-  stream?: Readable | undefined;
-}
-
-/** How an adapter writes what `serveNodeEndpoint` produced, in its framework's words. */
-export interface NodeEndpointWriter<R> {
-  /** Write a JSON answer (`respond` or `reject`). */
-  decision(decision: ResponseDecision): R;
-  /** Called before a stream is written to `res` directly (Koa: `ctx.respond = false`; Fastify: `reply.hijack()`). */
-  takeOver?(): void;
+/**
+ * A web `Headers` seen as core's `RequestHeaders`: a plain object with
+ * lower-case names, built once per call (adapters build it lazily, only when
+ * a decision reads more than the cookie). A repeated header arrives as
+ * `Headers` joins it (`, `).
+ * @example const headers = headersOf(c.req.raw.headers);
+ */
+export function headersOf(headers: Headers): RequestHeaders {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
 }
 
 /**
- * Everything an adapter's `chatProxy` / `kycSessionHandler` does on Node:
- * abort the endpoint when the client disconnects, run it with the gate's
- * allowed origins, logger, body cap and Retry-After policy (`runEndpoint`),
- * then either hand a JSON answer to `write.decision` or stream server-sent
- * events onto `res` with backpressure.
- * @example
- * await serveNodeEndpoint(gate, endpoint, { identity: req.identity, request, body: req.body, stream: req }, res, { decision: (d) => apply(res, d, next) });
+ * Core's header target over a web `Headers`: `Set-Cookie` read and written as
+ * a list (`getSetCookie`), everything else as one value.
+ * @example applyHeaders(webHeaderTarget(response.headers), decision);
  */
-export async function serveNodeEndpoint<R>(
-  gate: Idgate,
-  endpoint: IdentityEndpoint,
-  input: NodeEndpointInput,
-  res: ServerResponse,
-  write: NodeEndpointWriter<R>,
-): Promise<R | undefined> {
+export function webHeaderTarget(headers: Headers): HeaderTarget {
+  return {
+    getHeader(name) {
+      if (name.toLowerCase() === 'set-cookie') {
+        const list = headers.getSetCookie();
+        return list.length === 0 ? undefined : list;
+      }
+      return headers.get(name) ?? undefined;
+    },
+    setHeader(name, value) {
+      if (typeof value === 'object') {
+        headers.delete(name);
+        for (const v of value) headers.append(name, v);
+      } else headers.set(name, String(value));
+    },
+  };
+}
+
+/**
+ * Render a decision that answers the request (redirect, rejection, JSON) as
+ * a web `Response`, headers and cookies included.
+ * @example if (decision.kind !== 'next') return toResponse(decision);
+ */
+export function toResponse(decision: ResponseDecision): Response {
+  const headers = new Headers();
+  applyHeaders(webHeaderTarget(headers), decision);
+  if (decision.kind === 'redirect') {
+    headers.set('Location', decision.location);
+    return new Response(null, { status: decision.statusCode, headers });
+  }
+  headers.set('Content-Type', 'application/json; charset=utf-8');
+  return new Response(JSON.stringify(decision.body), { status: decision.statusCode, headers });
+}
+
+/**
+ * A `StreamResult` as a web `Response` over a pull-based `ReadableStream`: a
+ * chunk is read from the endpoint only when the client has taken the last one
+ * (backpressure), and a cancel (the client went away) aborts `aborter`, so the
+ * upstream call ends, and closes the endpoint's iterator.
+ * @example return streamResponse(result, aborter);
+ */
+export function streamResponse(result: StreamResult, aborter: AbortController): Response {
+  const iterator = result.body[Symbol.asyncIterator]();
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await iterator.next();
+          if (done) controller.close();
+          else controller.enqueue(typeof value === 'string' ? encoder.encode(value) : value);
+        } catch (err) {
+          controller.error(err);
+        }
+      },
+      async cancel() {
+        aborter.abort();
+        await iterator.return?.();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const headers = new Headers();
+  for (const [name, value] of result.headers) headers.append(name, value);
+  return new Response(body, { status: result.statusCode, headers });
+}
+
+/** What `serveWebEndpoint` reads of the request. */
+export interface WebEndpointInput {
+  identity: Identity | null;
+  request: IdentityRequest;
+  /** The web request: its body is read (capped at `bodyLimit.endpoint`), its `signal` ends the endpoint. */
+  raw: Request;
+}
+
+/**
+ * Everything a web-standard adapter's `chatProxy` / `kycSessionHandler` does:
+ * run the endpoint with the gate's allowed origins, logger, body cap and
+ * Retry-After policy (`runEndpoint`), aborted when the request's `signal`
+ * fires (the client disconnected) or the streamed answer is cancelled.
+ * @returns a decision to render (JSON answers), or a streaming `Response`.
+ * @example
+ * const out = await serveWebEndpoint(gate, endpoint, { identity, request, raw: c.req.raw });
+ * return out instanceof Response ? out : render(c, out);
+ */
+export async function serveWebEndpoint(gate: Idgate, endpoint: IdentityEndpoint, input: WebEndpointInput): Promise<ResponseDecision | Response> {
   const aborter = new AbortController();
-  res.once('close', () => aborter.abort());
-  const result: EndpointResult = await runEndpoint(endpoint, { ...input, signal: aborter.signal }, endpointOptions(gate));
-  if (result.kind !== 'stream') return write.decision(result);
-  write.takeOver?.();
-  await writeStream(res, result, aborter.signal);
-  return undefined;
+  const signal = input.raw.signal;
+  const abort = () => aborter.abort();
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  const { identity, request } = input;
+  const result = await runEndpoint(endpoint, { identity, request, body: undefined, stream: webBody(input.raw), signal: aborter.signal }, endpointOptions(gate));
+  if (result.kind !== 'stream') {
+    signal.removeEventListener('abort', abort);
+    return result;
+  }
+  return streamResponse(result, aborter);
 }

@@ -4,7 +4,6 @@ import {
   createIdgate,
   requestTags,
   requiredRule,
-  serveNodeEndpoint,
   type AuthState,
   type Decision,
   type EndpointSource,
@@ -14,6 +13,7 @@ import {
   type IdentityRequest,
   type RequireOptions,
 } from '@idgate/core/adapter';
+import { serveNodeEndpoint } from '@idgate/core/node';
 import './types.js';
 
 export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';

@@ -1,7 +1,8 @@
 import { errorCodes, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
-import { ConfigError, applyHeaders, createIdgate, mountedFirst, payloadTooLarge, requiredRule, serveNodeEndpoint } from '@idgate/core/adapter';
+import { ConfigError, applyHeaders, createIdgate, mountedFirst, payloadTooLarge, requiredRule } from '@idgate/core/adapter';
 import type { AuthState, Decision, EndpointSource, HeaderTarget, Idgate, IdgateOptions, IdentityEndpoint, RequireOptions } from '@idgate/core/adapter';
+import { serveNodeEndpoint } from '@idgate/core/node';
 import type { IdgateDecorator, RequireIdentityHook } from './types.js';
 
 export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';

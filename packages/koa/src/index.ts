@@ -1,6 +1,7 @@
 import type { Context, Middleware, Next } from 'koa';
-import { applyHeaders, createIdgate, mountedFirst, requiredRule, serveNodeEndpoint } from '@idgate/core/adapter';
+import { applyHeaders, createIdgate, mountedFirst, requiredRule } from '@idgate/core/adapter';
 import type { AuthState, Decision, EndpointSource, Idgate, IdgateOptions, IdentityEndpoint, IdentityRequest, RequireOptions } from '@idgate/core/adapter';
+import { serveNodeEndpoint } from '@idgate/core/node';
 import './types.js';
 
 export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';
