@@ -15,6 +15,7 @@ export default defineConfig({
       '@idgate/express': pkg('express'),
       '@idgate/koa': pkg('koa'),
       '@idgate/fastify': pkg('fastify'),
+      '@idgate/hono': pkg('hono'),
       '@idgate/redis': pkg('redis'),
       '@idgate/chat': pkg('chat'),
       '@idgate/kyc': pkg('kyc'),
