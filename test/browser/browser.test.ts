@@ -10,7 +10,7 @@ import { API_KEY, startMockUpstream, type MockUpstream } from '../harness.js';
 import { startExample, type RunningExample } from './examples.js';
 
 const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
-const EXAMPLES = ['express-app', 'koa-app', 'fastify-app'];
+const EXAMPLES = ['express-app', 'koa-app', 'fastify-app', 'hono-app'];
 
 function chromiumPath(): string {
   try {
