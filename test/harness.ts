@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { startMockUpstream, type MockUpstream } from '@idgate/mock-upstream';
-import { sessionKeys, signSession, type IdgateOptions, type Logger } from '@idgate/core';
+import { sessionKeys, signSession, type IdgateOptions, type Logger } from '@idgate/core/adapter';
 
 /** A valid demo API key (seed 001's format). */
 export const API_KEY = 'DEV_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4';
