@@ -158,6 +158,8 @@ export interface WebEndpointInput {
   request: IdentityRequest;
   /** The web request: its body is read (capped at `bodyLimit.endpoint`), its `signal` ends the endpoint. */
   raw: Request;
+  /** The body as text when something already read the request's stream (Hono's `c.req.text()` cache). */
+  body?: string | undefined;
 }
 
 /**
@@ -177,7 +179,8 @@ export async function serveWebEndpoint(gate: Idgate, endpoint: IdentityEndpoint,
   if (signal.aborted) abort();
   else signal.addEventListener('abort', abort, { once: true });
   const { identity, request } = input;
-  const result = await runEndpoint(endpoint, { identity, request, body: undefined, stream: webBody(input.raw), signal: aborter.signal }, endpointOptions(gate));
+  const stream = input.body === undefined ? webBody(input.raw) : undefined;
+  const result = await runEndpoint(endpoint, { identity, request, body: input.body, stream, signal: aborter.signal }, endpointOptions(gate));
   if (result.kind !== 'stream') {
     signal.removeEventListener('abort', abort);
     return result;

@@ -53,6 +53,15 @@ interface Tag {
 }
 const tags = requestTags<Context, Tag>('idgate.hono.tags', 'app.use(identityMiddleware()) mounted');
 
+/**
+ * The request body for core: the stream, read and capped by core; or, when a
+ * middleware already read it through Hono (`c.req.json()` and friends cache
+ * it), that text.
+ */
+async function bodyOf(c: Context): Promise<{ body?: string; stream?: ReturnType<typeof webBody> }> {
+  return c.req.raw.bodyUsed ? { body: await c.req.text() } : { stream: webBody(c.req.raw) };
+}
+
 /** The client address where each runtime keeps it: the Node socket, Bun's server, Deno's serve info. */
 function runtimeIp(c: Context): string | undefined {
   const env = c.env as { incoming?: NodeSocketHolder; server?: { incoming?: NodeSocketHolder }; requestIP?: (r: Request) => { address: string } | null; remoteAddr?: { hostname?: string } } | undefined;
@@ -151,7 +160,8 @@ export function requireIdentity(options: RequireOptions = {}): MiddlewareHandler
 export function loginHandler(): Handler<IdgateEnv> {
   return async function loginHandler(c) {
     const tag = tags.get(c, 'loginHandler()');
-    return answer(tag, await tag.gate.login(tag.view, undefined, webBody(c.req.raw)));
+    const { body, stream } = await bodyOf(c);
+    return answer(tag, await tag.gate.login(tag.view, body, stream));
   };
 }
 
@@ -164,14 +174,16 @@ export function loginHandler(): Handler<IdgateEnv> {
 export function logoutHandler(): Handler<IdgateEnv> {
   return async function logoutHandler(c) {
     const tag = tags.get(c, 'logoutHandler()');
-    return answer(tag, await tag.gate.logout(tag.view, webBody(c.req.raw)));
+    const { stream } = await bodyOf(c);
+    return answer(tag, await tag.gate.logout(tag.view, stream));
   };
 }
 
 function endpointHandler(name: string, endpoint: IdentityEndpoint): Handler<IdgateEnv> {
   return async function identityEndpoint(c) {
     const tag = tags.get(c, name);
-    const out = await serveWebEndpoint(tag.gate, endpoint, { identity: tag.state.identity, request: tag.view, raw: c.req.raw });
+    const { body } = await bodyOf(c);
+    const out = await serveWebEndpoint(tag.gate, endpoint, { identity: tag.state.identity, request: tag.view, raw: c.req.raw, body });
     if (!(out instanceof Response)) return answer(tag, out);
     // A stream's own headers come last, as on Node (writeStream applies them over the earlier decisions'): its no-store stays no-store.
     const own: [string, string][] = [];
