@@ -37,6 +37,7 @@ export {
   toResponse,
   streamResponse,
   serveWebEndpoint,
+  runtimeClientIp,
   type AccessRule,
   type WebEndpointInput,
 } from './kit.js';

@@ -98,3 +98,15 @@ describe('web rendering (runtime-neutral)', () => {
     await expect(readBody(undeclared, 100)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
   });
 });
+
+describe('runtimeClientIp', () => {
+  it('reads the address where Node (@hono/node-server), Bun and Deno put it, and nothing from headers', async () => {
+    const { runtimeClientIp } = await import('./kit.js');
+    const request = new Request('http://x/', { headers: { 'x-forwarded-for': '6.6.6.6' } });
+    expect(runtimeClientIp({ incoming: { socket: { remoteAddress: '10.0.0.1' } } }, request)).toBe('10.0.0.1');
+    expect(runtimeClientIp({ server: { incoming: { socket: { remoteAddress: '10.0.0.2' } } } }, request)).toBe('10.0.0.2');
+    expect(runtimeClientIp({ requestIP: (r: Request) => (r === request ? { address: '10.0.0.3' } : null) }, request)).toBe('10.0.0.3');
+    expect(runtimeClientIp({ remoteAddr: { hostname: '10.0.0.4' } }, request)).toBe('10.0.0.4');
+    expect(runtimeClientIp(undefined, request)).toBeUndefined();
+  });
+});

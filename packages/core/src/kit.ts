@@ -152,6 +152,24 @@ export function streamResponse(result: StreamResult, aborter: AbortController): 
   return new Response(body, { status: result.statusCode, headers });
 }
 
+type NodeSocketHolder = { socket?: { remoteAddress?: string } };
+
+/**
+ * The client's address where each runtime hands it to a fetch-style handler
+ * (`fetch(request, env)`): @hono/node-server's Node request (`env.incoming`),
+ * Bun's server (`env.requestIP(request)`), Deno's serve info
+ * (`env.remoteAddr`). Undefined elsewhere (core then uses 127.0.0.1). No
+ * forwarded header is read: that is the app's decision.
+ * @example const ip = runtimeClientIp(c.env, c.req.raw);
+ */
+export function runtimeClientIp(env: unknown, request: Request): string | undefined {
+  const e = env as { incoming?: NodeSocketHolder; server?: { incoming?: NodeSocketHolder }; requestIP?: (r: Request) => { address: string } | null; remoteAddr?: { hostname?: string } } | null | undefined;
+  const incoming = e?.incoming ?? e?.server?.incoming;
+  if (incoming?.socket) return incoming.socket.remoteAddress;
+  if (typeof e?.requestIP === 'function') return e.requestIP(request)?.address;
+  return e?.remoteAddr?.hostname;
+}
+
 /** What `serveWebEndpoint` reads of the request. */
 export interface WebEndpointInput {
   identity: Identity | null;

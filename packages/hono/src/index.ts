@@ -5,6 +5,7 @@ import {
   headersOf,
   requestTags,
   requiredRule,
+  runtimeClientIp,
   serveWebEndpoint,
   toResponse,
   webBody,
@@ -62,15 +63,7 @@ async function bodyOf(c: Context): Promise<{ body?: string; stream?: ReturnType<
   return c.req.raw.bodyUsed ? { body: await c.req.text() } : { stream: webBody(c.req.raw) };
 }
 
-/** The client address where each runtime keeps it: the Node socket, Bun's server, Deno's serve info. */
-function runtimeIp(c: Context): string | undefined {
-  const env = c.env as { incoming?: NodeSocketHolder; server?: { incoming?: NodeSocketHolder }; requestIP?: (r: Request) => { address: string } | null; remoteAddr?: { hostname?: string } } | undefined;
-  const incoming = env?.incoming ?? env?.server?.incoming;
-  if (incoming?.socket) return incoming.socket.remoteAddress;
-  if (typeof env?.requestIP === 'function') return env.requestIP(c.req.raw)?.address;
-  return env?.remoteAddr?.hostname;
-}
-type NodeSocketHolder = { socket?: { remoteAddress?: string } };
+const runtimeIp = (c: Context) => runtimeClientIp(c.env, c.req.raw);
 
 /** A decision that answers, as a Response without its headers: the middleware applies those, in order, to whatever response the request ends with. */
 function answer(tag: Tag, decision: Decision): Response {
