@@ -7,11 +7,15 @@ const pkg = (name: string, entry = 'index') => fileURLToPath(new URL(`./packages
 // examples and the type tests.
 export default defineConfig({
   resolve: {
+    // Subpaths first: a string alias also matches `<name>/…`.
     alias: {
+      '@idgate/core/adapter': fileURLToPath(new URL('./packages/core/src/adapter.ts', import.meta.url)),
+      '@idgate/core/node': fileURLToPath(new URL('./packages/core/src/node.ts', import.meta.url)),
       '@idgate/core': pkg('core'),
       '@idgate/express': pkg('express'),
       '@idgate/koa': pkg('koa'),
       '@idgate/fastify': pkg('fastify'),
+      '@idgate/hono': pkg('hono'),
       '@idgate/redis': pkg('redis'),
       '@idgate/chat': pkg('chat'),
       '@idgate/kyc': pkg('kyc'),

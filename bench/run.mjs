@@ -18,7 +18,7 @@ const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(BENCH_DIR, '..');
-const PACKAGES = ['core', 'express', 'fastify', 'koa', 'redis', 'mock-upstream'];
+const PACKAGES = ['core', 'express', 'fastify', 'koa', 'hono', 'redis', 'mock-upstream'];
 
 if (args.includes('--report')) {
   // Rewrite RESULTS.md from results.json (e.g. after editing PROFILE.md); measures nothing.

@@ -6,19 +6,30 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
-const FRAMEWORKS = /^(express|koa|fastify|@koa\/|@fastify\/|fastify-plugin|cookie-parser)/;
+const FRAMEWORKS = /^(express|koa|fastify|hono|@hono\/|@koa\/|@fastify\/|fastify-plugin|cookie-parser)/;
 // What each package may import of ours (beyond itself) and whether it may import a framework.
 const RULES = {
   core: { ours: [], framework: false },
-  express: { ours: ['core'], framework: /^express$/ },
-  koa: { ours: ['core'], framework: /^(koa|@koa\/)/ },
-  fastify: { ours: ['core'], framework: /^(fastify|fastify-plugin|@fastify\/)/ },
+  express: { ours: ['core'], framework: /^express$/, adapter: true },
+  koa: { ours: ['core'], framework: /^(koa|@koa\/)/, adapter: true },
+  fastify: { ours: ['core'], framework: /^(fastify|fastify-plugin|@fastify\/)/, adapter: true },
+  hono: { ours: ['core'], framework: /^(hono|@hono\/)/, adapter: true },
   redis: { ours: ['core'], framework: false },
   chat: { ours: ['core'], framework: false },
   kyc: { ours: ['core'], framework: false },
   'mock-upstream': { ours: [], framework: false },
   telemetry: { ours: ['core'], framework: false },
 };
+
+// An adapter translates; core decides (STYLE.md rule 1). What deciding looks like in an adapter's
+// source: an auth status code, an auth error code, or a call to one of core's deciding helpers.
+const DECISIONS = [
+  [/\b(?:status(?:Code)?\s*[=:(]\s*|code\(\s*)(?:303|401|403|503)\b/, 'an auth status code'],
+  [/['"](?:UNAUTHENTICATED|SESSION_EXPIRED|INVALID_IDENTITY|FORBIDDEN|UPSTREAM_UNAVAILABLE)['"]/, 'an auth error code'],
+  [/\b(?:isNavigation|isSameOriginPost|safeReturnTo|readCookie|clearedCookie|sessionCookie|openSession)\s*\(/, "one of core's deciding helpers"],
+  [/\bidentityStatus\s*===|\.status\s*===\s*['"](?:authenticated|anonymous|expired|invalid|unavailable)['"]/, 'a branch on the identity status'],
+  [/\bprotects\s*\(/, 'a protect check (pass the request to gate.decide)'],
+];
 
 function* files(dir) {
   for (const name of readdirSync(dir)) {
@@ -40,9 +51,12 @@ for (const [pkg, rule] of Object.entries(RULES)) {
     for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
       const spec = m[1] ?? m[2];
       if (isTest) continue;
-      const ours = /^@idgate\/(.+)$/.exec(spec);
+      const ours = /^@idgate\/([^/]+)/.exec(spec);
       if (ours && ours[1] !== pkg && !rule.ours.includes(ours[1])) problems.push(`${rel}: ${pkg} must not import ${spec}`);
       if (FRAMEWORKS.test(spec) && !(rule.framework && rule.framework.test(spec))) problems.push(`${rel}: ${pkg} must not import the framework ${spec}`);
+    }
+    if (rule.adapter && !isTest) {
+      for (const [pattern, what] of DECISIONS) if (pattern.test(text)) problems.push(`${rel}: an adapter decides nothing itself (${what}: move it into core)`);
     }
     if (/\b(it|test|describe)\.only\(/.test(text)) problems.push(`${rel}: focused test (.only)`);
     if (!isTest && pkg !== 'mock-upstream' && /console\.(log|info|debug)\(/.test(text)) problems.push(`${rel}: console logging in a package (use the logger option)`);

@@ -18,6 +18,10 @@ import Fastify from 'fastify';
 import { identityMiddleware as expressIdentity, loginHandler as expressLogin } from '@idgate/express';
 import { identityMiddleware as koaIdentity, loginHandler as koaLogin } from '@idgate/koa';
 import { idgate as fastifyIdgate } from '@idgate/fastify';
+import { Hono } from 'hono';
+import { PatternRouter } from 'hono/router/pattern-router';
+import { serve } from '@hono/node-server';
+import { identityMiddleware as honoIdentity, loginHandler as honoLogin, type IdgateEnv } from '@idgate/hono';
 import type { IdgateOptions } from '@idgate/core';
 import { optionsFor, startMockUpstream, type MockUpstream } from './harness.js';
 
@@ -42,7 +46,7 @@ function listening(server: Server): Promise<Running> {
 }
 
 // Each app: protected routes that rely on `protect` alone, public routes, and a catch-all; each handler says which route ran.
-const starters: Record<'express' | 'koa' | 'fastify', Starter> = {
+const starters: Record<'express' | 'koa' | 'fastify' | 'hono', Starter> = {
   async express(idgate, nonDefault) {
     const app = express();
     if (nonDefault) { app.set('case sensitive routing', true); app.set('strict routing', true); }
@@ -82,6 +86,23 @@ const starters: Record<'express' | 'koa' | 'fastify', Starter> = {
     return {
       port: (app.server.address() as AddressInfo).port,
       close: async () => { app.server.closeAllConnections(); await app.close(); },
+    };
+  },
+  async hono(idgate, nonDefault) {
+    // Default: SmartRouter, strict trailing slashes; non-default: another router, and strict: false.
+    const app = nonDefault ? new Hono<IdgateEnv>({ strict: false, router: new PatternRouter() }) : new Hono<IdgateEnv>();
+    app.use(honoIdentity(idgate));
+    for (const path of ['/members', '/members/area', '/members/*']) app.get(path, (c) => c.json({ route: 'members' }));
+    app.get('/account', (c) => c.json({ route: 'account', identity: c.get('identity')?.id ?? null }));
+    app.get('/public', (c) => c.json({ route: 'public' }));
+    app.get('/login', (c) => c.json({ route: 'login' }));
+    app.post('/login', honoLogin());
+    app.get('*', (c) => c.json({ route: 'catchall' }));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    return {
+      port: (server.address() as AddressInfo).port,
+      close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }),
     };
   },
 };
@@ -202,6 +223,7 @@ describe.each(Object.keys(starters) as (keyof typeof starters)[])('%s: protect a
     express: ['/MEMBERS/area', '/account/', 'http://127.0.0.1:PORT/account'],
     koa: ['/Members/Area', '/ACCOUNT', '/account/', 'http://127.0.0.1:PORT/account'],
     fastify: ['/%6Dembers/area', '/%61ccount', 'http://127.0.0.1:PORT/account'],
+    hono: ['/%6Dembers/area', '/%61ccount', 'http://127.0.0.1:PORT/account', 'http://evil.example/account', '/public/../account'],
   };
   it.each(reproductions[name])('issue 12 protect bypass: %s is refused without an identity', async (target) => {
     const app = await start(false, PROTECT);
@@ -264,7 +286,7 @@ describe.each(Object.keys(starters) as (keyof typeof starters)[])('%s: protect a
       expect(timedOut).toBe(0);
       // A plain path is over-protected only for a trailing slash where the router is strict (Express/Koa
       // strict routing, Fastify by default): idgate drops the slash to fail closed.
-      const strict = nonDefault ? name !== 'fastify' : name === 'fastify';
+      const strict = name === 'hono' ? !nonDefault : nonDefault ? name !== 'fastify' : name === 'fastify';
       expect(plainOver.filter((t) => !(strict && /\/(\?|$)/.test(t)))).toEqual([]);
       // Odd spellings of public paths (absolute-form with odd hosts, `*`, encoded slashes…) are refused by design,
       // but only a few of them: a guard against a matcher that drifts towards refusing everything.

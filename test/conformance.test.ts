@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import request from 'supertest';
 import { adapters } from './adapters/index.js';
 import { API_KEY, TEST_SECRET, captureLogger, optionsFor, telemetryCapture, setCookies, startMockUpstream, upstreamLogin, rawOf, type MockUpstream } from './harness.js';
-import { sessionKeys, signSession } from '@idgate/core';
+import { sessionKeys, signSession } from '@idgate/core/adapter';
 import type { AppOptions, RunningApp } from './adapters/types.js';
 import type { EndpointSource, IdentityEndpoint } from '@idgate/core';
 

@@ -26,7 +26,7 @@ import fc from 'fast-check';
 import cookieParser from 'cookie-parser';
 import { fastifyCookie } from '@fastify/cookie';
 import type { Request, Response } from 'express';
-import { readCookie } from '@idgate/core';
+import { readCookie } from '@idgate/core/adapter';
 
 const NAMES = ['identityId', '__Host-identityId'] as const;
 const A = 'A'.repeat(32);

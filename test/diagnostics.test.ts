@@ -4,7 +4,7 @@
 // Real sockets throughout: the mock upstream, an unused port, an unresolvable host.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { CHECK_IDENTITY_ID, ConfigError, UpstreamError, createIdgate, type IdgateOptions } from '@idgate/core';
+import { CHECK_IDENTITY_ID, ConfigError, UpstreamError, createIdgate, type IdgateOptions } from '@idgate/core/adapter';
 import { API_KEY, TEST_SECRET, captureLogger, freePort, optionsFor, startMockUpstream, upstreamLogin, type MockUpstream } from './harness.js';
 import { expressAdapter } from './adapters/express.js';
 

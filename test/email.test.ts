@@ -4,7 +4,7 @@
 // what the upstream refuses and a client's bad e-mail never becomes a 503.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalEmail } from '@idgate/core';
+import { canonicalEmail } from '@idgate/core/adapter';
 import { checkCustomer, KycError } from '@idgate/kyc';
 import { normalizeEmail as mockEmail } from '../packages/mock-upstream/src/bizkithub.js';
 

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { createIdgate, createVerifier, identityKey, resolveConfig, sealValue, sessionKeys, signSession, silentLogger, type CacheStore, type StoreLookup, type UpstreamClient } from '@idgate/core';
+import { createIdgate, createVerifier, identityKey, resolveConfig, sealValue, sessionKeys, signSession, silentLogger, type CacheStore, type StoreLookup, type UpstreamClient } from '@idgate/core/adapter';
 import { redisStore, type RedisStore } from '@idgate/redis';
 import { adapters } from './adapters/index.js';
 import { expressAdapter } from './adapters/express.js';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { startMockUpstream, type MockUpstream } from '@idgate/mock-upstream';
-import { sessionKeys, signSession, type IdgateEvent, type IdgateOptions, type Logger } from '@idgate/core';
+import { sessionKeys, signSession, type IdgateEvent, type IdgateOptions, type Logger } from '@idgate/core/adapter';
 import { Registry } from 'prom-client';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { prometheusMetrics } from '@idgate/telemetry/prometheus';

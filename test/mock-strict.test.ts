@@ -11,7 +11,7 @@
 // secret 401), 13 of these fail: the key moves, apiKey dropped or renamed,
 // rule 1 before rule 3, the wrong secret, `users` renamed `contacts`.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createUpstreamClient, resolveConfig, type Identity, type UpstreamClient } from '@idgate/core';
+import { createUpstreamClient, resolveConfig, type Identity, type UpstreamClient } from '@idgate/core/adapter';
 import { createKycClient, type KycCustomerInput } from '@idgate/kyc';
 import { createChatForwarder, type ChatForwarder } from '@idgate/chat';
 import {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
-import { createIdgate, createMetrics, parseRetryAfter, requestJson, sessionKeys, signSession, UpstreamError } from '@idgate/core';
+import { createIdgate, createMetrics, parseRetryAfter, requestJson, sessionKeys, signSession, UpstreamError } from '@idgate/core/adapter';
 import { expressAdapter } from './adapters/express.js';
 import type { RunningApp } from './adapters/types.js';
 import { TEST_SECRET, captureLogger, optionsFor, startMockUpstream, upstreamLogin, type MockUpstream } from './harness.js';

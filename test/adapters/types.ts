@@ -3,7 +3,7 @@ import type { EndpointSource, IdgateOptions } from '@idgate/core';
 /** What a conformance app is started with. */
 export interface AppOptions {
   idgate: IdgateOptions;
-  /** Let the framework trust X-Forwarded-* (Express 'trust proxy', Koa app.proxy, Fastify trustProxy). */
+  /** Let the framework trust X-Forwarded-* (Express 'trust proxy', Koa app.proxy, Fastify trustProxy; Hono, which has no such setting: a `clientIp` reading X-Forwarded-For). */
   trustProxy?: boolean;
   /** Mount the framework's usual cookie parser before idgate. */
   cookieParser?: boolean;

@@ -7,12 +7,12 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { MOCK_CHAT_API_KEY } from '@idgate/mock-upstream';
-import { sessionKeys, signSession } from '@idgate/core';
+import { sessionKeys, signSession } from '@idgate/core/adapter';
 import { API_KEY, startMockUpstream, upstreamLogin, type MockUpstream } from '../harness.js';
 import { startExample, type RunningExample } from './examples.js';
 
 const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
-const EXAMPLES = ['express-app', 'koa-app', 'fastify-app'];
+const EXAMPLES = ['express-app', 'koa-app', 'fastify-app', 'hono-app'];
 // The examples' cookie secret here, so a test can hold a session the app has never verified.
 const SECRET = 'browser-suite-secret-0123456789abcdef';
 const notFoundHtml = new Map<string, string>();

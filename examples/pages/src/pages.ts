@@ -1,5 +1,5 @@
 // Server-rendered pages shared by the examples: plain HTML, no build step.
-import { createIdgate, isIdgate, isNavigation, type Idgate, type IdgateOptions, type IdentityRequest } from '@idgate/core';
+import { createIdgate, isIdgate, isNavigation, type Idgate, type IdgateOptions, type IdentityRequest } from '@idgate/core/adapter';
 
 const escape = (s: unknown) =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

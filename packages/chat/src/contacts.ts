@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { requestJson, timeUpstreamCall, type Identity } from '@idgate/core';
+import { requestJson, timeUpstreamCall, type Identity } from '@idgate/core/adapter';
 import { toChatError, upstreamStatusError } from './errors.js';
 import type { ChatConfig } from './options.js';
 

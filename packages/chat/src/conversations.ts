@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { requestJson, timeUpstreamCall } from '@idgate/core';
+import { requestJson, timeUpstreamCall } from '@idgate/core/adapter';
 import { badResponse, ChatError, toChatError, upstreamStatusError } from './errors.js';
 import type { ChatConfig } from './options.js';
 

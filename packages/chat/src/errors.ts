@@ -1,4 +1,4 @@
-import { IdgateError, parseRetryAfter, UpstreamError, type IdgateErrorCode } from '@idgate/core';
+import { IdgateError, parseRetryAfter, UpstreamError, type IdgateErrorCode } from '@idgate/core/adapter';
 
 /**
  * The stable codes of `ChatError`, a subset of core's `IdgateErrorCode`.

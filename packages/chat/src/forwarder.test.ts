@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createIdentity, type EndpointResult, type Identity, type IdentityRequest, type Logger, type StreamResult } from '@idgate/core';
+import { createIdentity, type EndpointResult, type Identity, type IdentityRequest, type Logger, type StreamResult } from '@idgate/core/adapter';
 import { MOCK_CHAT_API_KEY, startMockUpstream, type MockUpstream } from '@idgate/mock-upstream';
 import { ChatError, createChatForwarder, type ChatForwarderOptions, type ChatStore } from './index.js';
 

@@ -1,4 +1,4 @@
-import { PRIVATE_HEADERS, UpstreamError, readCappedBody, timeUpstreamCall, type EndpointInput, type EndpointResult, type EndpointSource, type Identity, type IdentityEndpoint } from '@idgate/core';
+import { PRIVATE_HEADERS, UpstreamError, readCappedBody, timeUpstreamCall, type EndpointInput, type EndpointResult, type EndpointSource, type Identity, type IdentityEndpoint } from '@idgate/core/adapter';
 import { z } from 'zod';
 import { upstreamCall } from './call.js';
 import { createContactSync } from './contacts.js';

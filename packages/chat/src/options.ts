@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, silentLogger, type HttpPolicy, type Identity, type IdgateEvent, type Logger } from '@idgate/core';
+import { ConfigError, silentLogger, type HttpPolicy, type Identity, type IdgateEvent, type Logger } from '@idgate/core/adapter';
 
 /**
  * Where contact fingerprints are shared between instances, so a customer is

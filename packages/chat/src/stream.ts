@@ -1,4 +1,4 @@
-import type { Header, Logger } from '@idgate/core';
+import type { Header, Logger } from '@idgate/core/adapter';
 import type { UpstreamCall } from './call.js';
 import { toChatError } from './errors.js';
 

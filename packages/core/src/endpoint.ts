@@ -1,8 +1,5 @@
-import { once } from 'node:events';
-import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
-import { bodyKind, payloadTooLarge, readBody } from './body.js';
-import { applyHeaders, NO_STORE_HEADERS, type Header, type ResponseDecision } from './decision.js';
+import { bodyKind, payloadTooLarge, readBody, utf8, type BodySource } from './body.js';
+import { NO_STORE_HEADERS, type Header, type ResponseDecision } from './decision.js';
 import { IdgateError, RequestError } from './errors.js';
 import type { Idgate } from './gate.js';
 import { clientRetryAfter } from './http.js';
@@ -85,7 +82,7 @@ function rejectWith(statusCode: number, error: string, message: string, headers:
  */
 export async function runEndpoint(
   endpoint: IdentityEndpoint,
-  input: { identity: Identity | null; request: IdentityRequest; body: unknown; stream?: Readable | undefined; signal: AbortSignal },
+  input: { identity: Identity | null; request: IdentityRequest; body: unknown; stream?: BodySource | undefined; signal: AbortSignal },
   options: RunEndpointOptions,
 ): Promise<EndpointResult> {
   const { identity, request } = input;
@@ -103,8 +100,8 @@ export async function runEndpoint(
       return rejectWith(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send JSON.');
     }
     let body: unknown = raw ?? {};
-    if (typeof body === 'string' || Buffer.isBuffer(body)) {
-      const text = String(body);
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      const text = typeof body === 'string' ? body : utf8([body]);
       try {
         body = text === '' ? {} : JSON.parse(text);
       } catch (cause) {
@@ -123,28 +120,5 @@ export async function runEndpoint(
       headers.push(['Retry-After', String(clientRetryAfter(retryAfter, options.retryAfterCap ?? 3600, options.retryAfter ?? 5))]);
     }
     return rejectWith(err.status, err.code, err.message, headers);
-  }
-}
-
-/**
- * Write a `StreamResult` to a Node response as chunks arrive, waiting for
- * `drain` when the client reads slowly; stops when the client goes away.
- * Koa (`ctx.respond = false`) and Fastify (`reply.hijack()`) hand us the raw response.
- */
-export async function writeStream(res: ServerResponse, result: StreamResult, signal: AbortSignal): Promise<void> {
-  res.statusCode = result.statusCode;
-  applyHeaders(res, { kind: 'next', identity: null, status: 'authenticated', headers: result.headers, setCookies: [] });
-  res.flushHeaders();
-  try {
-    for await (const chunk of result.body) {
-      if (signal.aborted || res.destroyed) break;
-      if (!res.write(chunk)) {
-        // Drop the losing listener: otherwise every drain wait leaves a 'close' and an 'error' listener until the end.
-        const waited = new AbortController();
-        await Promise.race([once(res, 'drain', { signal: waited.signal }), once(res, 'close', { signal: waited.signal })]).finally(() => waited.abort());
-      }
-    }
-  } finally {
-    if (!res.destroyed) res.end();
   }
 }

@@ -1,5 +1,4 @@
-import type { Readable } from 'node:stream';
-import { bodyKind, formFields, payloadTooLarge, readBody } from './body.js';
+import { bodyKind, formFields, payloadTooLarge, readBody, type BodySource } from './body.js';
 import { clearedCookie, cookieIsSecure, readCookie, sessionCookie } from './cookies.js';
 import { COOKIE_HEADERS, NO_STORE_HEADERS, PRIVATE_HEADERS, type Decision, type Header } from './decision.js';
 import { IdgateError, LoginError, LoginThrottledError, RequestError, UpstreamError } from './errors.js';
@@ -94,7 +93,7 @@ function reject(code: string, status: number, extra: Header[] = []): Decision {
  * a JSON call answered with the identity. `body` is what a body parser
  * produced, or undefined to read `stream` (capped at `bodyLimit.login`, 16 kB).
  */
-export async function login(gate: Idgate, req: IdentityRequest, body: unknown, stream?: Readable): Promise<Decision> {
+export async function login(gate: Idgate, req: IdentityRequest, body: unknown, stream?: BodySource): Promise<Decision> {
   const { config, logger } = gate;
   if (req.method !== 'POST') return reject('METHOD_NOT_ALLOWED', 405, [['Allow', 'POST']]);
   const kind = bodyKind(req.headers['content-type']);
@@ -155,7 +154,7 @@ export async function login(gate: Idgate, req: IdentityRequest, body: unknown, s
  * shared store, clears the cookie with matching attributes. `stream`, when no
  * parser read the body, is drained up to `bodyLimit.login` (413 beyond).
  */
-export async function logout(gate: Idgate, req: IdentityRequest, stream?: Readable): Promise<Decision> {
+export async function logout(gate: Idgate, req: IdentityRequest, stream?: BodySource): Promise<Decision> {
   const { config, logger } = gate;
   if (req.method !== 'POST') return reject('METHOD_NOT_ALLOWED', 405, [['Allow', 'POST']]);
   if (!isSameOriginPost(req, config.allowedOrigins)) {

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { utf8 } from './body.js';
 import { UpstreamError } from './errors.js';
 
 /**
@@ -135,7 +135,21 @@ export async function readCappedBody(res: Response, max: number, label: string):
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return utf8(chunks, size);
+}
+
+/** Wait `ms`, or less when `signal` aborts; never rejects. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 const isAbort = (err: unknown) => err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
@@ -162,7 +176,7 @@ export async function requestJson(url: string, policy: HttpPolicy, options: Requ
     if (!outcome.retry || attempt === policy.retries) throw lastError;
     const waitMs = outcome.retryAfter !== undefined ? outcome.retryAfter * 1000 : backoffDelay(policy, attempt);
     if (now() + waitMs >= deadline) throw lastError;
-    await sleep(waitMs, undefined, options.signal ? { signal: options.signal } : undefined).catch(() => {});
+    await sleep(waitMs, options.signal);
     if (options.signal?.aborted) throw new UpstreamError('UPSTREAM_UNAVAILABLE', `${label}: aborted by the caller`);
   }
   throw lastError ?? new UpstreamError('UPSTREAM_TIMEOUT', `${label}: no answer within ${policy.totalTimeout} ms`);

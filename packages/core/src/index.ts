@@ -1,24 +1,22 @@
-export { createIdgate, isIdgate, type Idgate, type RequireOptions, type CookieSource } from './gate.js';
+/**
+ * `@idgate/core`: what applications use. A gate and its options, the identity,
+ * the errors (stable codes), logging, events and metrics, and the types an app
+ * writes its own endpoints or stores against. Framework adapters and packages
+ * that extend idgate build on `@idgate/core/adapter`; Node-only pieces are in
+ * `@idgate/core/node`.
+ * @module
+ */
+export { createIdgate, isIdgate, type Idgate, type RequireOptions } from './gate.js';
 export { resolveConfig, API_KEY_PATTERN, type IdgateOptions, type IdgateConfig } from './config.js';
-export { applyHeaders, PRIVATE_HEADERS, NO_STORE_HEADERS, COOKIE_HEADERS, VARY_COOKIE, type Decision, type ResponseDecision, type Header, type HeaderTarget } from './decision.js';
-export { ANONYMOUS, UNRECOGNIZED, EXPIRED, INVALID, createVerifier, type AuthState, type Verifier } from './verifier.js';
-export { createUpstreamClient, loginErrorFor, LOGIN_MESSAGES, type UpstreamClient, type Profile, type ProfileResult } from './upstream.js';
-export { createIdentity, rawIdentityId, type Identity, type IdentityStatus } from './identity.js';
+export type { Identity, IdentityStatus } from './identity.js';
 export { IdgateError, ConfigError, UpstreamError, LoginError, LoginThrottledError, RequestError, type IdgateErrorCode, type UpstreamErrorCode, type UpstreamLoginCode } from './errors.js';
-export { readCookie, sessionCookie, clearedCookie, cookieIsSecure, hostnameOf } from './cookies.js';
 export { safeReturnTo } from './returnTo.js';
-export { isNavigation, isSameOriginPost, pathOf, requestOrigin, type IdentityRequest } from './request.js';
-export { canonicalEmail, normalizeEmail, normalizeIp, isIdentityId } from './normalize.js';
-export { requestJson, readCappedBody, httpPolicySchema, parseRetryAfter, clientRetryAfter, RETRY_AFTER_PARSE_MAX, backoffDelay, type HttpPolicy, type JsonResponse, type RequestOptions } from './http.js';
-export { sessionKeys, signSession, openSession, sealValue, openValue, type SessionKeys, type SessionToken } from './session.js';
-export { identityKey, type CacheStore, type StoredIdentity, type AttemptTake } from './store.js';
-export { createLoginThrottle, throttleKey, ipBucket, type LoginThrottle, type LoginAttempt, type LoginThrottleOptions } from './throttle.js';
 export { redact, silentLogger, type Logger } from './logger.js';
-export { bodyKind, readBody, formFields, payloadTooLarge, MAX_FORM_BYTES } from './body.js';
 export type { IdgateEvent, IdgateEventType, UpstreamOperation } from './events.js';
-export { timeUpstreamCall } from './instrument.js';
-export { runEndpoint, endpointOptions, writeStream, type EndpointInput, type EndpointResult, type EndpointSource, type IdentityEndpoint, type StreamResult, type RunEndpointOptions } from './endpoint.js';
-export { createBreaker, type Breaker, type BreakerOptions, type BreakerState } from './breaker.js';
-export { diagnose, createDiagnostics, observeUpstream, checkUpstream, diagnosticNames, CHECK_IDENTITY_ID, type Diagnostic, type DiagnosticCode, type DiagnosticNames, type DiagnosticsReporter, type DiagnosticsOptions } from './diagnostics.js';
+export type { Diagnostic, DiagnosticCode } from './diagnostics.js';
 export { createMetrics, type Metrics } from './metrics.js';
-export type { StoreLookup, StoreEvent } from './store.js';
+export type { EndpointSource, IdentityEndpoint, EndpointInput, EndpointResult, StreamResult } from './endpoint.js';
+export type { CacheStore, StoredIdentity, AttemptTake, StoreLookup, StoreEvent } from './store.js';
+export type { IdentityRequest, RequestHeaders } from './request.js';
+export type { Decision, ResponseDecision, Header } from './decision.js';
+export type { AccessRule } from './kit.js';

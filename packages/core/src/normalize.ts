@@ -1,6 +1,8 @@
-import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { RequestError } from './errors.js';
+import { ipVersion } from './ip.js';
+
+const bytes = (s: string): number => new TextEncoder().encode(s).byteLength;
 
 // idgate's one e-mail rule, shared by login (here), @idgate/kyc and, as a
 // copy, the mock upstream (which imports nothing of ours); test/email.test.ts
@@ -33,14 +35,14 @@ export function canonicalEmail(value: unknown): string | null {
   if (at <= 0) return null;
   const local = email.slice(0, at);
   const rawDomain = email.slice(at + 1);
-  if (Buffer.byteLength(local) > 64 || !LOCAL.test(local) || !DOMAIN_CHARS.test(rawDomain)) return null;
+  if (bytes(local) > 64 || !LOCAL.test(local) || !DOMAIN_CHARS.test(rawDomain)) return null;
   // Only ASCII left as is: IDNA would also map look-alikes and full-width forms.
   const domain = /^[\x00-\x7f]*$/.test(rawDomain) ? rawDomain : domainToASCII(rawDomain);
   if (domain === '' || domain.length > 253) return null;
   const labels = domain.split('.');
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l)) || /^\d+$/.test(labels[labels.length - 1]!)) return null;
   const out = `${local}@${domain}`;
-  return Buffer.byteLength(out) <= 254 ? out : null;
+  return bytes(out) <= 254 ? out : null;
 }
 
 /**
@@ -70,7 +72,7 @@ export function normalizeIp(value: unknown): string {
   if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
   if (mapped?.[1]) ip = mapped[1];
-  if (isIP(ip) === 0) throw new RequestError('BAD_REQUEST', 'customerRealIp is not a valid IP address');
+  if (ipVersion(ip) === 0) throw new RequestError('BAD_REQUEST', 'customerRealIp is not a valid IP address');
   return ip === '0.0.0.0' ? '127.0.0.1' : ip;
 }
 

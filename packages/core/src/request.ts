@@ -1,4 +1,22 @@
-import type { IncomingHttpHeaders } from 'node:http';
+/**
+ * Request headers as core reads them: lower-case names, a value or a list.
+ * Node's `IncomingHttpHeaders` is one; a web `Headers` becomes one through
+ * `headersOf` (`@idgate/core/adapter`).
+ */
+export interface RequestHeaders {
+  readonly [name: string]: string | string[] | undefined;
+  /** Single-valued headers core reads (a repeated `Cookie` is one `; `-joined string, as Node gives it). */
+  readonly cookie?: string | undefined;
+  readonly host?: string | undefined;
+  readonly accept?: string | undefined;
+  readonly origin?: string | undefined;
+  readonly referer?: string | undefined;
+  readonly 'content-type'?: string | undefined;
+  readonly 'content-length'?: string | undefined;
+  readonly 'sec-fetch-mode'?: string | undefined;
+  readonly 'sec-fetch-dest'?: string | undefined;
+  readonly 'sec-fetch-site'?: string | undefined;
+}
 
 /**
  * The neutral request every adapter builds from its framework's request:
@@ -8,7 +26,7 @@ export interface IdentityRequest {
   method: string;
   /** Path and query as the client sent them (Express: `originalUrl`). */
   url: string;
-  headers: IncomingHttpHeaders;
+  headers: RequestHeaders;
   /** Client IP as the framework resolved it (honours its trust-proxy setting). */
   ip: string | undefined;
   protocol: 'http' | 'https';
@@ -34,7 +52,7 @@ export function isNavigation(req: Pick<IdentityRequest, 'method' | 'headers'>): 
   if (dest === 'document') return true;
   if (mode !== undefined || dest !== undefined) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  const accept = req.headers.accept;
+  const accept = req.headers['accept'];
   return typeof accept === 'string' && accept.includes('text/html');
 }
 
@@ -61,11 +79,11 @@ function originOf(value: string): string | undefined {
 export function isSameOriginPost(req: Pick<IdentityRequest, 'protocol' | 'headers'>, allowedOrigins: readonly string[]): boolean {
   const own = requestOrigin(req);
   const allowed = (o: string | undefined) => o !== undefined && (o === own || allowedOrigins.some((a) => originOf(a) === o));
-  const origin = req.headers.origin;
+  const origin = req.headers['origin'];
   if (typeof origin === 'string') return origin !== 'null' && allowed(originOf(origin));
   const site = req.headers['sec-fetch-site'];
   if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
-  const referer = req.headers.referer;
+  const referer = req.headers['referer'];
   if (typeof referer === 'string') return allowed(originOf(referer));
   return true;
 }

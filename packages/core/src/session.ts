@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createHash, createHmac, hkdfSync, timingSafeEqual, createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { isIdentityId } from './normalize.js';
 

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
+import { ipVersion } from './ip.js';
 import { LRUCache } from 'lru-cache';
 import type { IdgateConfig } from './config.js';
 import { LoginError, LoginThrottledError, type IdgateError } from './errors.js';
@@ -81,7 +81,7 @@ export function throttleKey(secret: string, kind: 'email' | 'ip', value: string)
  */
 export function ipBucket(ip: string | undefined): string {
   const normalized = normalizeIp(ip);
-  if (isIP(normalized) !== 6) return normalized;
+  if (ipVersion(normalized) !== 6) return normalized;
   const address = normalized.split('%')[0]!.toLowerCase();
   const [head = '', tail] = address.split('::') as [string, string | undefined];
   const headGroups = head === '' ? [] : head.split(':');

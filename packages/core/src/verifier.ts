@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { LRUCache } from 'lru-cache';
 import type { IdgateConfig } from './config.js';
 import { NONE, PRIVATE_HEADERS, VARY_COOKIE, type Decision, type Header } from './decision.js';

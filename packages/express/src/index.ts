@@ -1,20 +1,19 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
-  ConfigError,
   applyHeaders,
   createIdgate,
-  endpointOptions,
+  requestTags,
+  requiredRule,
   type AuthState,
   type Decision,
+  type EndpointSource,
   type Idgate,
   type IdgateOptions,
-  type EndpointSource,
   type IdentityEndpoint,
   type IdentityRequest,
   type RequireOptions,
-  runEndpoint,
-  writeStream,
-} from '@idgate/core';
+} from '@idgate/core/adapter';
+import { serveNodeEndpoint } from '@idgate/core/node';
 import './types.js';
 
 export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';
@@ -26,14 +25,11 @@ interface Tag {
   state?: AuthState;
 }
 /**
- * Tags live in a WeakMap, not in symbol properties on `req`: under Express 5
- * every request's `req` has a hidden class of its own (outside V8's transition
- * tree), so each property added to it builds a new one, 1–2 µs and garbage per
- * property per request (bench/PROFILE.md). The map hangs off a registered
- * symbol so the ESM and CJS builds, if both get loaded, still share it.
+ * Tags live in a WeakMap, not in properties on `req`: under Express 5 every
+ * request's `req` has a hidden class of its own, so each property added to it
+ * builds a new one, 1–2 µs and garbage per property per request (bench/PROFILE.md).
  */
-const TAGS = Symbol.for('idgate.express.tags');
-const tags = ((globalThis as { [TAGS]?: WeakMap<object, Tag> })[TAGS] ??= new WeakMap<object, Tag>());
+const tags = requestTags<Request, Tag>('idgate.express.tags', 'app.use(identityMiddleware()) mounted');
 
 /** Express's request seen as core's neutral `IdentityRequest`; getters, so `req.ip` is only computed when a decision needs it. */
 class ExpressRequest implements IdentityRequest {
@@ -51,12 +47,6 @@ function apply(res: Response, decision: Decision, next: NextFunction): void {
   if (decision.kind === 'next') return next();
   if (decision.kind === 'redirect') return res.redirect(decision.statusCode, decision.location);
   res.status(decision.statusCode).json(decision.body);
-}
-
-function tagOf(req: Request, name: string): Tag {
-  const tag = tags.get(req);
-  if (!tag) throw new ConfigError(`idgate: ${name} needs app.use(identityMiddleware()) mounted before it`);
-  return tag;
 }
 
 function settle(tag: Tag, req: Request, res: Response, next: NextFunction, state: AuthState): void {
@@ -100,9 +90,10 @@ export function identityMiddleware(options?: IdgateOptions | Idgate): RequestHan
  * app.get('/admin', requireIdentity({ where: (id) => id.attributes.role === 'admin' }), handler);
  */
 export function requireIdentity(options: RequireOptions = {}): RequestHandler {
+  const rule = requiredRule(options);
   return function requireIdentity(req, res, next) {
-    const tag = tagOf(req, 'requireIdentity()');
-    apply(res, tag.gate.decide(tag.state!, new ExpressRequest(req), options), next);
+    const tag = tags.get(req, 'requireIdentity()');
+    apply(res, tag.gate.decide(tag.state!, new ExpressRequest(req), rule), next);
   };
 }
 
@@ -116,7 +107,7 @@ export function requireIdentity(options: RequireOptions = {}): RequestHandler {
 export function loginHandler(): RequestHandler {
   return async function loginHandler(req, res, next) {
     try {
-      const { gate } = tagOf(req, 'loginHandler()');
+      const { gate } = tags.get(req, 'loginHandler()');
       apply(res, await gate.login(new ExpressRequest(req), req.body, req), next);
     } catch (err) {
       next(err);
@@ -133,7 +124,7 @@ export function loginHandler(): RequestHandler {
 export function logoutHandler(): RequestHandler {
   return async function logoutHandler(req, res, next) {
     try {
-      const { gate } = tagOf(req, 'logoutHandler()');
+      const { gate } = tags.get(req, 'logoutHandler()');
       apply(res, await gate.logout(new ExpressRequest(req), req), next);
     } catch (err) {
       next(err);
@@ -144,16 +135,9 @@ export function logoutHandler(): RequestHandler {
 function endpointHandler(name: string, endpoint: IdentityEndpoint): RequestHandler {
   return async function identityEndpoint(req, res, next) {
     try {
-      const { gate } = tagOf(req, name);
-      const aborter = new AbortController();
-      res.on('close', () => aborter.abort());
-      const result = await runEndpoint(
-        endpoint,
-        { identity: req.identity, request: new ExpressRequest(req), body: req.body, stream: req, signal: aborter.signal },
-        endpointOptions(gate),
-      );
-      if (result.kind === 'stream') await writeStream(res, result, aborter.signal);
-      else apply(res, result, next);
+      const { gate } = tags.get(req, name);
+      const input = { identity: req.identity, request: new ExpressRequest(req), body: req.body, stream: req };
+      await serveNodeEndpoint(gate, endpoint, input, res, { decision: (decision) => apply(res, decision, next) });
     } catch (err) {
       next(err);
     }

@@ -1,7 +1,8 @@
 import { errorCodes, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
-import { ConfigError, applyHeaders, createIdgate, endpointOptions, payloadTooLarge, runEndpoint, writeStream } from '@idgate/core';
-import type { AuthState, Decision, EndpointSource, HeaderTarget, Idgate, IdgateOptions, IdentityEndpoint, RequireOptions } from '@idgate/core';
+import { ConfigError, applyHeaders, createIdgate, mountedFirst, payloadTooLarge, requiredRule } from '@idgate/core/adapter';
+import type { AuthState, Decision, EndpointSource, HeaderTarget, Idgate, IdgateOptions, IdentityEndpoint, RequireOptions } from '@idgate/core/adapter';
+import { serveNodeEndpoint } from '@idgate/core/node';
 import type { IdgateDecorator, RequireIdentityHook } from './types.js';
 
 export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';
@@ -42,7 +43,7 @@ function settle(gate: Idgate, request: FastifyRequest, reply: FastifyReply, stat
 
 function gateOf(request: FastifyRequest, name: string): Idgate {
   const gate = (request.server.idgate as IdgateDecorator | undefined)?.gate;
-  if (!gate) throw new ConfigError(`idgate: ${name} needs the plugin registered first: await app.register(idgate)`);
+  if (!gate) throw mountedFirst(name, 'the plugin registered (await app.register(idgate))');
   return gate;
 }
 
@@ -55,8 +56,9 @@ function gateOf(request: FastifyRequest, name: string): Idgate {
  * app.get('/api/me', { preHandler: app.requireIdentity() }, async (request) => request.identity);
  */
 export function requireIdentity(options: RequireOptions = {}): RequireIdentityHook {
+  const rule = requiredRule(options);
   return function requireIdentity(request, reply, done) {
-    if (apply(reply, gateOf(request, 'requireIdentity()').decide((request as Tagged)[STATE]!, request, options))) done();
+    if (apply(reply, gateOf(request, 'requireIdentity()').decide((request as Tagged)[STATE]!, request, rule))) done();
   };
 }
 
@@ -90,16 +92,15 @@ export function logoutHandler(): RouteHandlerMethod {
 
 function endpointHandler(name: string, endpoint: IdentityEndpoint): RouteHandlerMethod {
   const handler: RouteHandlerMethod = async function identityEndpoint(request, reply) {
-    const gate = gateOf(request, name);
-    const aborter = new AbortController();
-    reply.raw.on('close', () => aborter.abort());
-    const input = { identity: request.identity, request, body: request.body, signal: aborter.signal };
-    const result = await runEndpoint(endpoint, input, endpointOptions(gate));
-    if (result.kind !== 'stream') return apply(reply, result), reply;
-    // Streaming bypasses Fastify's reply: carry the headers set so far (Cache-Control, Vary) onto the raw response.
-    reply.hijack();
-    for (const [header, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(header, value);
-    await writeStream(reply.raw, result, aborter.signal);
+    const input = { identity: request.identity, request, body: request.body };
+    await serveNodeEndpoint(gateOf(request, name), endpoint, input, reply.raw, {
+      decision: (decision) => apply(reply, decision),
+      // Streaming bypasses Fastify's reply: carry the headers set so far (Cache-Control, Vary) onto the raw response.
+      takeOver() {
+        reply.hijack();
+        for (const [header, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(header, value);
+      },
+    });
     return reply;
   };
   ENDPOINT_HANDLERS.add(handler);

@@ -1,6 +1,7 @@
 import type { Context, Middleware, Next } from 'koa';
-import { ConfigError, applyHeaders, createIdgate, endpointOptions, runEndpoint, writeStream } from '@idgate/core';
-import type { AuthState, Decision, EndpointSource, Idgate, IdgateOptions, IdentityEndpoint, IdentityRequest, RequireOptions } from '@idgate/core';
+import { applyHeaders, createIdgate, mountedFirst, requiredRule } from '@idgate/core/adapter';
+import type { AuthState, Decision, EndpointSource, Idgate, IdgateOptions, IdentityEndpoint, IdentityRequest, RequireOptions } from '@idgate/core/adapter';
+import { serveNodeEndpoint } from '@idgate/core/node';
 import './types.js';
 
 export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';
@@ -31,7 +32,7 @@ function apply(ctx: Context, decision: Decision, next: Next): Promise<unknown> |
 
 function gateOf(ctx: Tagged, name: string): Idgate {
   const gate = ctx[GATE];
-  if (!gate) throw new ConfigError(`idgate: ${name} needs app.use(identityMiddleware()) mounted before it`);
+  if (!gate) throw mountedFirst(name, 'app.use(identityMiddleware()) mounted');
   return gate;
 }
 
@@ -78,8 +79,9 @@ export function identityMiddleware(options?: IdgateOptions | Idgate): Middleware
  * router.get('/admin', requireIdentity({ where: (id) => id.attributes.role === 'admin' }), handler);
  */
 export function requireIdentity(options: RequireOptions = {}): Middleware {
+  const rule = requiredRule(options);
   return function requireIdentity(ctx: Tagged, next) {
-    return apply(ctx, gateOf(ctx, 'requireIdentity()').decide(ctx[STATE]!, new KoaRequest(ctx), options), next);
+    return apply(ctx, gateOf(ctx, 'requireIdentity()').decide(ctx[STATE]!, new KoaRequest(ctx), rule), next);
   };
 }
 
@@ -111,14 +113,11 @@ export function logoutHandler(): Middleware {
 
 function endpointHandler(name: string, endpoint: IdentityEndpoint): Middleware {
   return async function identityEndpoint(ctx: Tagged, next) {
-    const gate = gateOf(ctx, name);
-    const aborter = new AbortController();
-    ctx.res.on('close', () => aborter.abort());
-    const input = { identity: ctx.state.identity, request: new KoaRequest(ctx), body: parsedBody(ctx), stream: ctx.req, signal: aborter.signal };
-    const result = await runEndpoint(endpoint, input, endpointOptions(gate));
-    if (result.kind !== 'stream') return apply(ctx, result, next);
-    ctx.respond = false; // Koa steps aside; we write the raw response as chunks arrive
-    await writeStream(ctx.res, result, aborter.signal);
+    const input = { identity: ctx.state.identity, request: new KoaRequest(ctx), body: parsedBody(ctx), stream: ctx.req };
+    await serveNodeEndpoint(gateOf(ctx, name), endpoint, input, ctx.res, {
+      decision: (decision) => apply(ctx, decision, next),
+      takeOver: () => { ctx.respond = false; }, // Koa steps aside; the raw response is written as chunks arrive
+    });
   };
 }
 

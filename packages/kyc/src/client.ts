@@ -14,7 +14,7 @@ import {
   type IdentityEndpoint,
   type IdgateEvent,
   type Logger,
-} from '@idgate/core';
+} from '@idgate/core/adapter';
 import { checkCustomer, type KycCustomerFields, type KycCustomerInput } from './customer.js';
 import { createKycEndpoint, type KycEndpointOptions } from './endpoint.js';
 import { KycError, errorFor400 } from './errors.js';

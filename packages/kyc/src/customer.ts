@@ -1,4 +1,4 @@
-import { canonicalEmail } from '@idgate/core';
+import { canonicalEmail } from '@idgate/core/adapter';
 import { KycError } from './errors.js';
 
 /** An individual's details (GetSessionId's `individual`). */

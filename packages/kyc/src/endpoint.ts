@@ -1,4 +1,4 @@
-import { ConfigError, NO_STORE_HEADERS, type Identity, type IdentityEndpoint } from '@idgate/core';
+import { ConfigError, NO_STORE_HEADERS, type Identity, type IdentityEndpoint } from '@idgate/core/adapter';
 import type { KycCustomerInput } from './customer.js';
 import type { GetSessionOptions, KycSession } from './client.js';
 

@@ -1,4 +1,4 @@
-import { IdgateError, type IdgateErrorCode } from '@idgate/core';
+import { IdgateError, type IdgateErrorCode } from '@idgate/core/adapter';
 
 /** The stable codes of `KycError`: one per row of the GetSessionId error table (Azakaw's documentation). */
 export type KycErrorCode = Extract<IdgateErrorCode, `KYC_${string}`>;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AttemptTake, CacheStore, StoreEvent, StoreLookup } from '@idgate/core';
+import type { AttemptTake, CacheStore, StoreEvent, StoreLookup } from '@idgate/core/adapter';
 
 /** Options of `redisStore()`. */
 export interface RedisStoreOptions {

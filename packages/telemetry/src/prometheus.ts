@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { BreakerState, Idgate, IdgateEvent } from '@idgate/core';
+import type { BreakerState, Idgate, IdgateEvent } from '@idgate/core/adapter';
 
 /** Upper bounds (seconds) of the upstream duration histogram: 5 ms to 10 s, where identity, chat and KYC calls land. */
 export const UPSTREAM_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
