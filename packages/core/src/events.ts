@@ -19,7 +19,11 @@ export type IdgateEvent =
    */
   | { type: 'login-throttled'; reason: 'email' | 'ip'; key: string; fromUpstream: boolean }
   | { type: 'logout'; key: string }
-  | { type: 'store-error'; operation: string; message: string };
+  | { type: 'store-error'; operation: string; message: string }
+  /** Another instance held the verification lease longer than `cache.lease.wait`: this one asked the upstream itself. */
+  | { type: 'lease-wait-expired'; key: string; ms: number }
+  /** A session's verification came from an entry another instance wrote (shared store), not from the upstream. */
+  | { type: 'store-hit'; key: string };
 
 /** Names of the events, for filtering. */
 export type IdgateEventType = IdgateEvent['type'];
