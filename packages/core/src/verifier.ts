@@ -306,7 +306,8 @@ export function createVerifier(
         if (answer.kind !== 'invalidated' && (await olderTombstone(id))) answer = { kind: 'invalidated' };
       } catch (err) {
         storeError('claim', err);
-        return { kind: 'ask' };
+        // A claim that timed out may still have taken the lease: give it back when done.
+        return { kind: 'ask', lease };
       }
       if (answer.kind === 'invalidated') return answer;
       if (answer.kind === 'claimed') return { kind: 'ask', lease };

@@ -157,7 +157,10 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     if (client.status !== 'ready') return Promise.reject(new StoreUnavailable(`redis not ready (${client.status})`));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailable(`redis ${operation} exceeded ${timeout} ms`)), timeout);
+      // Timers run before I/O in an event-loop turn: on a busy process a reply
+      // that has arrived would lose to the deadline. Deciding in the next
+      // check phase lets a reply already read win.
+      timer = setTimeout(() => setImmediate(() => reject(new StoreUnavailable(`redis ${operation} exceeded ${timeout} ms`))), timeout);
     });
     return Promise.race([run(), deadline]).finally(() => clearTimeout(timer));
   }
