@@ -3,7 +3,7 @@
 // (cookie header -> authenticate -> upstream client -> zod -> cache); only the
 // wire is replaced by an in-process `fetch` answering a typical profile, so
 // the heap measured is idgate's and not a mock server's.
-import { createIdgate, sessionKeys, signSession } from '@idgate/core';
+import { createIdgate, sessionKeys, signSession } from '@idgate/core/adapter';
 // The secret of `base` below: the cookies here are signed as idgate issues them.
 const keys = sessionKeys(['bench-secret-0123456789abcdef']);
 

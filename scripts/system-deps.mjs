@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Debian packages the test suite talks to for real: redis-server (the Redis
-// store's tests) and chromium (the browser suite). Installed when missing and
+// store's tests, Sentinel included: redis-server --sentinel), redis-tools
+// (redis-cli, which makes the test Redis Cluster) and chromium (the browser suite). Installed when missing and
 // we are root; otherwise we say what is missing and those suites skip loudly.
 import { spawnSync } from 'node:child_process';
 
 const wanted = [
   ['redis-server', 'redis-server'],
+  ['redis-cli', 'redis-tools'],
   ['chromium', 'chromium'],
 ];
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;

@@ -213,6 +213,10 @@ export function writeReport(results, path) {
     );
   }
 
+  // `npm run bench:fleet -- --write` measures the fleet separately (bench/fleet.mjs); keep its section.
+  const fleet = join(BENCH_DIR, 'FLEET.md');
+  if (existsSync(fleet)) push(readFileSync(fleet, 'utf8').trim());
+
   const t = targets(results);
   if (t.length) push('## Targets', table(['target', 'figure', ''], t.map((x) => [x.target, x.figure, x.met ? 'met' : '**missed**'])));
 

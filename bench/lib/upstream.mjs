@@ -3,7 +3,7 @@
 import { MOCK_API_KEY, DEMO_CUSTOMER } from '@idgate/mock-upstream';
 import http from 'node:http';
 import { request } from './http.mjs';
-import { sessionKeys, signSession } from '@idgate/core';
+import { sessionKeys, signSession } from '@idgate/core/adapter';
 
 /** The secret every bench server signs session cookies with. */
 export const BENCH_SECRET = 'idgate-bench-secret-0123456789abcdef';

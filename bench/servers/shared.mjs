@@ -86,6 +86,11 @@ export async function redisStoreFor() {
         counted.lookups++;
         return store.lookup(key);
       },
+      // The verifier's miss path asks with `claim` (lookup + cross-instance lease) when the store has it.
+      claim(...args) {
+        counted.lookups++;
+        return store.claim(...args);
+      },
     },
   };
 }

@@ -29,7 +29,7 @@ export { diagnose, createDiagnostics, observeUpstream, checkUpstream, diagnostic
 export { runEndpoint, endpointOptions, type EndpointInput, type EndpointResult, type EndpointSource, type IdentityEndpoint, type StreamResult, type RunEndpointOptions } from './endpoint.js';
 export { createBreaker, type Breaker, type BreakerOptions, type BreakerState } from './breaker.js';
 export { createMetrics, type Metrics } from './metrics.js';
-export type { StoreLookup, StoreEvent } from './store.js';
+export type { StoreLookup, StoreEvent, StoreClaim } from './store.js';
 export {
   requiredRule,
   mountedFirst,

@@ -56,6 +56,21 @@ const schema = z
         upstreamIdle: z.number().int().positive().default(1_800_000),
         staleIfError: z.number().int().nonnegative().default(300_000),
         tombstoneMax: z.number().int().positive().default(100_000),
+        /**
+         * Cross-instance single-flight, with a store that supports it
+         * (`claim`): the first instance to miss a session takes a lease for
+         * `lease.ttl` ms and asks the upstream; the others wait up to
+         * `lease.wait` ms for its entry, then ask the upstream themselves
+         * (the holder died or is slow). `wait: 0` turns it off.
+         * @default { ttl: 5_000, wait: 2_000 }
+         */
+        lease: z
+          .object({
+            ttl: z.number().int().positive().default(5_000),
+            wait: z.number().int().nonnegative().default(2_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

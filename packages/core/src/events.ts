@@ -36,7 +36,11 @@ export type IdgateEvent =
    * (timeout, network, 5xx, malformed answer). `code` is the typed error's
    * code. It carries no identityId, e-mail, key or message text.
    */
-  | { type: 'upstream-call'; operation: UpstreamOperation; startedAt: number; seconds: number; outcome: 'ok' | 'rejected' | 'error'; code?: string };
+  | { type: 'upstream-call'; operation: UpstreamOperation; startedAt: number; seconds: number; outcome: 'ok' | 'rejected' | 'error'; code?: string }
+  /** Another instance held the verification lease longer than `cache.lease.wait`: this one asked the upstream itself. */
+  | { type: 'lease-wait-expired'; key: string; ms: number }
+  /** A session's verification came from an entry another instance wrote (shared store), not from the upstream. */
+  | { type: 'store-hit'; key: string };
 
 /** Names of the events, for filtering. */
 export type IdgateEventType = IdgateEvent['type'];

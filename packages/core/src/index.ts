@@ -16,7 +16,7 @@ export type { IdgateEvent, IdgateEventType, UpstreamOperation } from './events.j
 export type { Diagnostic, DiagnosticCode } from './diagnostics.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export type { EndpointSource, IdentityEndpoint, EndpointInput, EndpointResult, StreamResult } from './endpoint.js';
-export type { CacheStore, StoredIdentity, AttemptTake, StoreLookup, StoreEvent } from './store.js';
+export type { CacheStore, StoredIdentity, AttemptTake, StoreLookup, StoreEvent, StoreClaim } from './store.js';
 export type { IdentityRequest, RequestHeaders } from './request.js';
 export type { Decision, ResponseDecision, Header } from './decision.js';
 export type { AccessRule } from './kit.js';

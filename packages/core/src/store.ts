@@ -17,6 +17,13 @@ export interface StoredIdentity {
 /** What a store knows about a key: the sealed entry, a tombstone, or nothing. */
 export type StoreLookup = { kind: 'hit'; value: string } | { kind: 'invalidated' } | { kind: 'miss' };
 
+/**
+ * What `claim` answers: the entry or the tombstone (as `lookup` would), or,
+ * when there is neither, whether this caller now holds the verification lease
+ * (`claimed`) or another instance does (`busy`).
+ */
+export type StoreClaim = StoreLookup | { kind: 'claimed' } | { kind: 'busy' };
+
 /** What a store tells its subscribers. */
 export type StoreEvent =
   /** Another instance ended this session. */
@@ -57,6 +64,18 @@ export interface CacheStore {
   lockAttempts?(key: string, ms: number): Promise<void>;
   /** Forget `key`'s attempts and lock (after a successful login). */
   clearAttempts?(key: string): Promise<void>;
+  /**
+   * Cross-instance single-flight (optional; implement `claim` and `release`
+   * or neither). In one round trip: a tombstone answers `invalidated`; else
+   * the entry answers `hit` (unless `skipEntry`: the caller found it too old);
+   * else the verification lease on `key` is taken under `token` for `ttlMs`
+   * if nobody holds it (`claimed`), or not (`busy`). Core calls it on a cache
+   * miss only, never on a hit, and whoever is `busy` waits a bounded time for
+   * the holder's entry before asking the upstream itself.
+   */
+  claim?(key: string, token: string, ttlMs: number, skipEntry?: boolean): Promise<StoreClaim>;
+  /** Give the lease back, if `token` still holds it (after the entry is written, or the verification failed). */
+  release?(key: string, token: string): Promise<void>;
   /** Listen for other instances' invalidations and for resyncs. */
   subscribe?(listener: (event: StoreEvent) => void): void;
   close?(): Promise<void>;

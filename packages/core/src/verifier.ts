@@ -7,7 +7,8 @@ import { clientRetryAfter } from './http.js';
 import type { IdgateEvent } from './events.js';
 import { createIdentity, type Identity, type IdentityStatus } from './identity.js';
 import type { Logger } from './logger.js';
-import { identityKey, type CacheStore, type StoredIdentity } from './store.js';
+import { randomBytes } from 'node:crypto';
+import { identityKey, type CacheStore, type StoreClaim, type StoredIdentity } from './store.js';
 import { openSession, openValue, sealValue, signSession, type SessionToken } from './session.js';
 import type { Profile, UpstreamClient } from './upstream.js';
 
@@ -139,9 +140,53 @@ export function createVerifier(
   // this way) still remembers them.
   const revoked = new LRUCache<string, true>({ max: config.cache.tombstoneMax, ttl: absoluteMs, ...perf });
   const inflight = new Map<string, Flight>();
+  const leaseTtl = config.cache.lease.ttl;
+  const leaseWait = config.cache.lease.wait;
+  const leasing = !!store && typeof store.claim === 'function' && typeof store.release === 'function' && leaseWait > 0;
+
+  // Logouts the store did not take (down, failing over): written again in the
+  // background, 100 ms doubling to 2 s apart, until the store takes them or
+  // their tombstone would have expired; at most `tombstoneMax` wait (oldest go first).
+  const unwritten = new Map<string, number>();
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryDelay = 100;
+  let flushing = false;
+  function retryLater(key: string, until: number): void {
+    unwritten.delete(key);
+    unwritten.set(key, until);
+    if (unwritten.size > config.cache.tombstoneMax) unwritten.delete(unwritten.keys().next().value!);
+    schedule();
+  }
+  function schedule(): void {
+    if (retryTimer !== undefined || flushing || unwritten.size === 0) return;
+    retryTimer = setTimeout(() => void flush(), retryDelay);
+    retryTimer.unref?.();
+  }
+  async function flush(): Promise<void> {
+    retryTimer = undefined;
+    if (flushing || !store) return;
+    flushing = true;
+    try {
+      for (const [key, until] of unwritten) {
+        const left = until - now();
+        if (left > 0) await store.invalidate(key, left);
+        unwritten.delete(key);
+      }
+      retryDelay = 100;
+    } catch {
+      retryDelay = Math.min(retryDelay * 2, 2_000);
+    } finally {
+      flushing = false;
+      schedule();
+    }
+  }
 
   store?.subscribe?.((event) => {
     if (event.type === 'resync') {
+      if (retryTimer !== undefined) {
+        clearTimeout(retryTimer);
+        void flush();
+      }
       // Invalidations may have been missed while disconnected: re-verify
       // everything. Verifications in flight re-check the store's tombstone
       // after the upstream answers, so they need no fence here.
@@ -236,13 +281,82 @@ export function createVerifier(
     }
   }
 
+  /** What the shared store says before this instance asks the upstream. */
+  type Consulted = { kind: 'hit'; value: StoredIdentity } | { kind: 'invalidated' } | { kind: 'ask'; lease?: string };
+
+  /**
+   * Ask the store for an entry verified at or after `minAt`. With a store that
+   * leases (`claim`), at most one instance at a time asks the upstream for a
+   * key: the others poll (10 ms, doubling to 100 ms) for its entry, up to
+   * `lease.wait`, and ask the upstream themselves past it or once the holder
+   * gives the lease back without an entry. Miss path only.
+   */
+  async function consult(id: string, key: string, minAt: number, fenced: () => boolean): Promise<Consulted> {
+    if (!store) return { kind: 'ask' };
+    if (!leasing) {
+      const shared = await fromStore(id, key);
+      if (shared.kind === 'hit' && Math.min(shared.value.verifiedAt, now()) < minAt) return { kind: 'ask' };
+      return shared.kind === 'miss' ? { kind: 'ask' } : shared;
+    }
+    const lease = randomBytes(12).toString('base64url');
+    const deadline = performance.now() + leaseWait;
+    let skipEntry = false;
+    let delay = 10;
+    for (;;) {
+      let answer: StoreClaim;
+      try {
+        answer = await store.claim!(key, lease, leaseTtl, skipEntry);
+        if (answer.kind !== 'invalidated' && (await olderTombstone(id))) answer = { kind: 'invalidated' };
+      } catch (err) {
+        storeError('claim', err);
+        // A claim that timed out may still have taken the lease: give it back when done.
+        return { kind: 'ask', lease };
+      }
+      if (answer.kind === 'invalidated') return answer;
+      if (answer.kind === 'claimed') return { kind: 'ask', lease };
+      if (answer.kind === 'hit') {
+        const value = unseal(key, answer.value);
+        if (!value) storeError('lookup', new Error('entry could not be decrypted or has an unexpected shape'));
+        else if (Math.min(value.verifiedAt, now()) >= minAt) return { kind: 'hit', value };
+        skipEntry = true; // too old for us: take the lease (or wait for whoever has it)
+        continue;
+      }
+      // busy: another instance is asking the upstream right now
+      const left = deadline - performance.now();
+      if (left <= 0 || fenced()) {
+        if (!fenced()) tell({ type: 'lease-wait-expired', key, ms: leaseWait });
+        return { kind: 'ask' };
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+      delay = Math.min(delay * 2, 100);
+      skipEntry = false;
+    }
+  }
+
+  /** After a rotation: a tombstone written under an older secret's key still counts. */
+  async function olderTombstone(id: string): Promise<boolean> {
+    for (const older of olderKeysOf(id)) if ((await store!.lookup(older)).kind === 'invalidated') return true;
+    return false;
+  }
+
+  function release(key: string, lease: string | undefined, after?: Promise<unknown>): void {
+    if (lease === undefined || !store?.release) return;
+    const give = () => store.release!(key, lease).catch((err) => storeError('release', err));
+    if (after) void after.finally(give);
+    else void give();
+  }
+
   async function run(value: string, token: SessionToken, flight: Flight, previous: Entry | undefined, background: boolean): Promise<AuthState> {
     const { key } = flight;
     const started = now();
     const fenced = () => flight.fenced || revoked.has(key);
+    let lease: string | undefined;
+    let written: Promise<unknown> | undefined;
     try {
-      if (!previous) {
-        const shared = await fromStore(token.id, key);
+      // A cold miss takes any entry still within its ttl; a refresh only one
+      // newer than its refresh point (another instance refreshed it first).
+      if (!previous || leasing) {
+        const shared = await consult(token.id, key, started - (previous ? refreshAt : ttl), fenced);
         if (shared.kind === 'invalidated') {
           revoke(key, token.signed ? token.issuedAt + absoluteMs - now() : absoluteMs);
           return INVALID;
@@ -252,9 +366,10 @@ export function createVerifier(
           const { verifiedAt, ...profile } = shared.value;
           // An entry from a writer whose clock runs ahead counts as verified
           // now at the latest: this instance re-verifies within its own ttl.
-          const at = Math.min(verifiedAt, now());
-          if (now() - at < ttl) return remember(value, token, key, profile, at);
+          tell({ type: 'store-hit', key });
+          return remember(value, token, key, profile, Math.min(verifiedAt, now()), previous);
         }
+        lease = shared.lease;
       }
       const result = await upstream.profile(token.id);
       if (fenced()) return INVALID; // logged out meanwhile: never re-cache
@@ -271,7 +386,7 @@ export function createVerifier(
         tell({ type: previous ? 'refreshed' : 'verified', key, ms: at - started });
         if (store) {
           const sealed = sealValue(keys, key, JSON.stringify({ ...result.profile, verifiedAt: at }));
-          store.set(key, sealed, ttl + staleIfError).catch((err) => storeError('set', err));
+          written = store.set(key, sealed, ttl + staleIfError).catch((err) => storeError('set', err));
         }
         return verified;
       }
@@ -291,6 +406,8 @@ export function createVerifier(
       if (previous && !fenced() && now() - previous.at < ttl + staleIfError) return staleState(previous);
       return state('unavailable', null, VARY_COOKIE, { retryAfter: clientRetryAfter(error.retryAfter, config.retryAfterCap, config.retryAfter) });
     } finally {
+      // Waiters poll for the entry: give the lease back only once it is written.
+      release(key, lease, written);
       if (inflight.get(value) === flight) inflight.delete(value);
     }
   }
@@ -361,7 +478,12 @@ export function createVerifier(
       if (remaining <= 0) return token.id;
       revoke(key, remaining);
       negative.set(value, INVALID);
-      if (store) await store.invalidate(key, remaining).catch((err) => storeError('invalidate', err));
+      if (store) {
+        await store.invalidate(key, remaining).catch((err) => {
+          storeError('invalidate', err);
+          retryLater(key, now() + remaining);
+        });
+      }
       return token.id;
     },
 
