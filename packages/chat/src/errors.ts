@@ -1,10 +1,19 @@
-import { IdgateError, parseRetryAfter, UpstreamError, type IdgateErrorCode } from '@idgate/core/adapter';
+import { IdgateError, parseRetryAfter, UpstreamError } from '@idgate/core/adapter';
 
 /**
- * The stable codes of `ChatError`, a subset of core's `IdgateErrorCode`.
+ * The stable codes of `ChatError`: a bad client body, a conversation not
+ * theirs, and the chat API's failures. They extend core's codes, not part of them.
  * @example const retryable: ChatErrorCode[] = ['CHAT_RATE_LIMITED', 'CHAT_UPSTREAM_UNAVAILABLE', 'CHAT_UPSTREAM_TIMEOUT'];
  */
-export type ChatErrorCode = Extract<IdgateErrorCode, `CHAT_${string}`>;
+export type ChatErrorCode =
+  | 'CHAT_BAD_REQUEST'
+  | 'CHAT_MESSAGE_TOO_LARGE'
+  | 'CHAT_CONVERSATION_NOT_FOUND'
+  | 'CHAT_UPSTREAM_REJECTED'
+  | 'CHAT_UPSTREAM_ERROR'
+  | 'CHAT_RATE_LIMITED'
+  | 'CHAT_UPSTREAM_UNAVAILABLE'
+  | 'CHAT_UPSTREAM_TIMEOUT';
 
 /**
  * A chat request that failed: a bad client body (400/413), a conversation the
@@ -14,8 +23,7 @@ export type ChatErrorCode = Extract<IdgateErrorCode, `CHAT_${string}`>;
  * @example
  * catch (err) { if (err instanceof ChatError && err.code === 'CHAT_RATE_LIMITED') retryIn(err.retryAfter); }
  */
-export class ChatError extends IdgateError {
-  declare readonly code: ChatErrorCode;
+export class ChatError extends IdgateError<ChatErrorCode> {
   /** Seconds the client may wait before retrying (429/503), when known. */
   readonly retryAfter: number | undefined;
   constructor(code: ChatErrorCode, message: string, options: { status: number; retryAfter?: number | undefined; cause?: unknown }) {

@@ -15,42 +15,24 @@ export type IdgateErrorCode =
   | 'EMAIL_NOT_VERIFIED'
   | 'BAD_REQUEST'
   | 'PAYLOAD_TOO_LARGE'
-  | 'FORBIDDEN_ORIGIN'
-  // @idgate/kyc: one per row of the Azakaw GetSessionId error table (both versions of its documentation).
-  | 'KYC_INVALID_REQUEST'
-  | 'KYC_INVALID_PARAMETERS'
-  | 'KYC_INVALID_CREDENTIALS'
-  | 'KYC_INVALID_CUSTOMER_DETAILS'
-  | 'KYC_CUSTOMER_TYPE_MISMATCH'
-  | 'KYC_INVALID_CUSTOMER_TYPE'
-  | 'KYC_INVALID_CLIENT_ID'
-  | 'KYC_CLIENT_NOT_PERMITTED'
-  | 'KYC_UNAUTHORIZED'
-  | 'KYC_FORBIDDEN'
-  | 'KYC_RATE_LIMITED'
-  | 'KYC_UPSTREAM_ERROR'
-  // @idgate/chat: a bad client body, a conversation not theirs, and the upstream's failures.
-  | 'CHAT_BAD_REQUEST'
-  | 'CHAT_MESSAGE_TOO_LARGE'
-  | 'CHAT_CONVERSATION_NOT_FOUND'
-  | 'CHAT_UPSTREAM_REJECTED'
-  | 'CHAT_UPSTREAM_ERROR'
-  | 'CHAT_RATE_LIMITED'
-  | 'CHAT_UPSTREAM_UNAVAILABLE'
-  | 'CHAT_UPSTREAM_TIMEOUT';
+  | 'FORBIDDEN_ORIGIN';
 
 /**
  * Base class of every error idgate throws: a stable `code`, the HTTP `status`
- * it maps to, and an ES2022 `cause`.
+ * it maps to, and an ES2022 `cause`. A package that adds its own failures
+ * (`@idgate/chat`, `@idgate/kyc`) subclasses it with its own code union, so
+ * core's union stays closed over core's failures.
  * @example
  * if (err instanceof IdgateError && err.code === 'UPSTREAM_TIMEOUT') retryLater();
+ * @example
+ * class ChatError extends IdgateError<'CHAT_RATE_LIMITED' | 'CHAT_BAD_REQUEST'> {}
  */
-export class IdgateError extends Error {
+export class IdgateError<Code extends string = IdgateErrorCode> extends Error {
   /** Stable machine-readable code. */
-  readonly code: IdgateErrorCode;
+  readonly code: Code;
   /** HTTP status this failure answers with. */
   readonly status: number;
-  constructor(code: IdgateErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { status?: number; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

@@ -1,7 +1,19 @@
-import { IdgateError, type IdgateErrorCode } from '@idgate/core/adapter';
+import { IdgateError } from '@idgate/core/adapter';
 
-/** The stable codes of `KycError`: one per row of the GetSessionId error table (Azakaw's documentation). */
-export type KycErrorCode = Extract<IdgateErrorCode, `KYC_${string}`>;
+/** The stable codes of `KycError`: one per row of the GetSessionId error table (Azakaw's documentation); they extend core's codes. */
+export type KycErrorCode =
+  | 'KYC_INVALID_REQUEST'
+  | 'KYC_INVALID_PARAMETERS'
+  | 'KYC_INVALID_CREDENTIALS'
+  | 'KYC_INVALID_CUSTOMER_DETAILS'
+  | 'KYC_CUSTOMER_TYPE_MISMATCH'
+  | 'KYC_INVALID_CUSTOMER_TYPE'
+  | 'KYC_INVALID_CLIENT_ID'
+  | 'KYC_CLIENT_NOT_PERMITTED'
+  | 'KYC_UNAUTHORIZED'
+  | 'KYC_FORBIDDEN'
+  | 'KYC_RATE_LIMITED'
+  | 'KYC_UPSTREAM_ERROR';
 
 /**
  * Each code's upstream message (the documentation's quoted message, or the row's
@@ -32,8 +44,7 @@ export const KYC_ERRORS: Readonly<Record<KycErrorCode, { message: string; status
  * @example
  * catch (err) { if (err instanceof KycError && err.code === 'KYC_RATE_LIMITED') retryIn(err.retryAfter); }
  */
-export class KycError extends IdgateError {
-  declare readonly code: KycErrorCode;
+export class KycError extends IdgateError<KycErrorCode> {
   /** Seconds after which a retry makes sense (rate limit, unavailable upstream). */
   readonly retryAfter: number | undefined;
   /** The HTTP status the KYC API answered, when it answered. */
