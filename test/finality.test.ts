@@ -195,11 +195,12 @@ describe('logout across instances on a real redis-server', () => {
   });
 
   // Without leases, B's logout lands while A's verification is in flight (the
-  // fence and the post-answer tombstone check). With leases, B's middleware
-  // waits for A's verification, so A has the session cached before the logout
-  // and learns of it by pub/sub: final within the documented 100 ms.
+  // fence and the post-answer tombstone check) or just after it (then A has
+  // the session cached and learns of the logout by pub/sub). With leases, B's
+  // middleware waits for A's verification, so always the latter. Either way
+  // the promise is final within the documented 100 ms, checked after it.
   it.each([
-    ['without cross-instance leases: the logout lands mid-verification', { wait: 0 }, 0, 100],
+    ['without cross-instance leases: the logout lands mid-verification', { wait: 0 }, 100, 100],
     ['with cross-instance leases: final within the 100 ms propagation bound', {}, 100, 40],
   ] as const)('cross-instance logout race, %s: 0 resurrections, with Redis stalls and no upstream logout', async (_label, lease, propagationMs, tries) => {
     mock.fault({ route: 'logout', status: 404, body: { error: 'NOT_FOUND' } });
