@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Global, Inject, Module, type DynamicModule, type FactoryProvider, type MiddlewareConsumer, type ModuleMetadata, type NestModule } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { createIdgate, pathOf, payloadTooLarge, type AuthState, type Idgate, type IdgateOptions } from '@idgate/core/adapter';
@@ -37,7 +37,7 @@ interface FastifyLike {
   decorateRequest(name: string, value: unknown): void;
   addHook(name: string, hook: (...args: any[]) => unknown): void;
 }
-interface HookRoute { config?: Record<PropertyKey, unknown>; bodyLimit?: number; errorHandler?: (this: unknown, error: { code?: string }, request: unknown, reply: FastifyLikeReply) => unknown }
+interface HookRoute { config?: Record<PropertyKey, unknown>; bodyLimit?: number; errorHandler?: (this: unknown, error: { code?: string; statusCode?: number; message: string }, request: unknown, reply: FastifyLikeReply) => unknown }
 
 /** Which of the module's own routes a request is for, if any. */
 function routeOf(routes: IdgateRoutes, method: string, url: string): 'login' | 'logout' | undefined {
@@ -99,6 +99,10 @@ function installFastify(app: FastifyLike, gate: Idgate, routes: IdgateRoutes): v
     const own = route.errorHandler;
     route.errorHandler = function idgateBodyLimit(error, request, reply) {
       if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return renderFastify(reply, payloadTooLarge(limit)), reply;
+      // Any other body the parser refused (malformed JSON): Fastify's own answer, as @idgate/fastify gives, not Nest's reshaped one.
+      if (error.code?.startsWith('FST_ERR_CTP_') && error.statusCode !== undefined && error.statusCode < 500) {
+        return reply.code(error.statusCode).send({ statusCode: error.statusCode, code: error.code, error: STATUS_CODES[error.statusCode], message: error.message }), reply;
+      }
       if (own) return own.call(this, error, request, reply);
       throw error;
     };
