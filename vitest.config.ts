@@ -16,6 +16,7 @@ export default defineConfig({
       '@idgate/koa': pkg('koa'),
       '@idgate/fastify': pkg('fastify'),
       '@idgate/hono': pkg('hono'),
+      '@idgate/nestjs': pkg('nestjs'),
       '@idgate/redis': pkg('redis'),
       '@idgate/chat': pkg('chat'),
       '@idgate/kyc': pkg('kyc'),

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
-const FRAMEWORKS = /^(express|koa|fastify|hono|@hono\/|@koa\/|@fastify\/|fastify-plugin|cookie-parser)/;
+const FRAMEWORKS = /^(express|koa|fastify|hono|@hono\/|@koa\/|@fastify\/|fastify-plugin|cookie-parser|@nestjs\/)/;
 // What each package may import of ours (beyond itself) and whether it may import a framework.
 const RULES = {
   core: { ours: [], framework: false },
@@ -14,6 +14,7 @@ const RULES = {
   koa: { ours: ['core'], framework: /^(koa|@koa\/)/, adapter: true },
   fastify: { ours: ['core'], framework: /^(fastify|fastify-plugin|@fastify\/)/, adapter: true },
   hono: { ours: ['core'], framework: /^(hono|@hono\/)/, adapter: true },
+  nestjs: { ours: ['core'], framework: /^@nestjs\//, adapter: true },
   redis: { ours: ['core'], framework: false },
   chat: { ours: ['core'], framework: false },
   kyc: { ours: ['core'], framework: false },

@@ -23,11 +23,12 @@ import { PatternRouter } from 'hono/router/pattern-router';
 import { serve } from '@hono/node-server';
 import { identityMiddleware as honoIdentity, loginHandler as honoLogin, type IdgateEnv } from '@idgate/hono';
 import type { IdgateOptions } from '@idgate/core';
+import { nestjsExpressBoundary, nestjsFastifyBoundary } from './adapters/nestjs-boundary.js';
 import { optionsFor, startMockUpstream, type MockUpstream } from './harness.js';
 
 const PROTECT = ['/members/*', '/account'];
 const PROTECTED_ROUTES = new Set(['members', 'account']);
-/** Generated targets per adapter and router setting (so 20,400 per adapter with the plain ones); about 40 s for the file on 2 cores. */
+/** Generated targets per adapter and router setting (so 20,400 per adapter with the plain ones); about 60 s for the file (six apps) on 2 cores. */
 const RUNS = Number(process.env.IDGATE_BOUNDARY_RUNS ?? 10_000);
 const SEED = Number(process.env.IDGATE_BOUNDARY_SEED ?? 1_212);
 const IN_FLIGHT = 16;
@@ -46,7 +47,7 @@ function listening(server: Server): Promise<Running> {
 }
 
 // Each app: protected routes that rely on `protect` alone, public routes, and a catch-all; each handler says which route ran.
-const starters: Record<'express' | 'koa' | 'fastify' | 'hono', Starter> = {
+const starters: Record<'express' | 'koa' | 'fastify' | 'hono' | 'nestjs-express' | 'nestjs-fastify', Starter> = {
   async express(idgate, nonDefault) {
     const app = express();
     if (nonDefault) { app.set('case sensitive routing', true); app.set('strict routing', true); }
@@ -105,6 +106,8 @@ const starters: Record<'express' | 'koa' | 'fastify' | 'hono', Starter> = {
       close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }),
     };
   },
+  'nestjs-express': nestjsExpressBoundary,
+  'nestjs-fastify': nestjsFastifyBoundary,
 };
 
 interface Answer { status: number; route: string | undefined }
@@ -224,6 +227,8 @@ describe.each(Object.keys(starters) as (keyof typeof starters)[])('%s: protect a
     koa: ['/Members/Area', '/ACCOUNT', '/account/', 'http://127.0.0.1:PORT/account'],
     fastify: ['/%6Dembers/area', '/%61ccount', 'http://127.0.0.1:PORT/account'],
     hono: ['/%6Dembers/area', '/%61ccount', 'http://127.0.0.1:PORT/account', 'http://evil.example/account', '/public/../account'],
+    'nestjs-express': ['/MEMBERS/area', '/account/', 'http://127.0.0.1:PORT/account'],
+    'nestjs-fastify': ['/%6Dembers/area', '/%61ccount', 'http://127.0.0.1:PORT/account'],
   };
   it.each(reproductions[name])('issue 12 protect bypass: %s is refused without an identity', async (target) => {
     const app = await start(false, PROTECT);
@@ -286,7 +291,8 @@ describe.each(Object.keys(starters) as (keyof typeof starters)[])('%s: protect a
       expect(timedOut).toBe(0);
       // A plain path is over-protected only for a trailing slash where the router is strict (Express/Koa
       // strict routing, Fastify by default): idgate drops the slash to fail closed.
-      const strict = name === 'hono' ? !nonDefault : nonDefault ? name !== 'fastify' : name === 'fastify';
+      const router = name.replace(/^nestjs-/, ''); // Nest routes with its platform's router
+      const strict = router === 'hono' ? !nonDefault : nonDefault ? router !== 'fastify' : router === 'fastify';
       expect(plainOver.filter((t) => !(strict && /\/(\?|$)/.test(t)))).toEqual([]);
       // Odd spellings of public paths (absolute-form with odd hosts, `*`, encoded slashes…) are refused by design,
       // but only a few of them: a guard against a matcher that drifts towards refusing everything.
