@@ -53,7 +53,9 @@ export interface Idgate {
    * Decide what happens to a request whose cookie resolved to `state`:
    * continue, redirect to login, or reject. An identity is required when
    * `rule.required` is true or the `protect` option covers the request;
-   * `rule.where` adds a predicate on a signed-in identity (false: 403).
+   * `rule.where` adds a predicate on a signed-in identity (false: 403). With
+   * a rule (a route's check after the middleware), a signed-in request gets
+   * only what the middleware's decision did not already carry.
    * @example gate.decide(state, req)                        // the protect option alone decides
    * @example gate.decide(state, req, { required: true })    // this route requires an identity
    */
@@ -76,6 +78,13 @@ export interface Idgate {
    */
   check(): Promise<void>;
 }
+
+/**
+ * A route rule's answer for a signed-in request whose headers the
+ * middleware's decision already carried (the same state, nothing renewed):
+ * continue, writing nothing again.
+ */
+const ALREADY_APPLIED: Decision = Object.freeze({ kind: 'next', identity: null, status: 'authenticated', headers: NONE, setCookies: NONE });
 
 const ERROR_FOR = { anonymous: 'UNAUTHENTICATED', expired: 'SESSION_EXPIRED', invalid: 'INVALID_IDENTITY' } as const;
 
@@ -174,13 +183,17 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
     },
 
     decide(state, req, rule) {
+      // The hit path: a signed-in request needs no protect match, and a route
+      // rule after the middleware writes nothing the middleware has not.
+      if (state.status === 'authenticated') {
+        if (rule?.where && state.identity && !rule.where(state.identity)) {
+          return { kind: 'reject', statusCode: 403, body: { error: 'FORBIDDEN' }, headers: state.headers, setCookies: NONE };
+        }
+        const decided = config.cookie.rolling || state.session?.legacy ? renew(state, req) : state;
+        return rule !== undefined && decided === state ? ALREADY_APPLIED : decided;
+      }
       const required = rule?.required === true || protects(req.url);
       switch (state.status) {
-        case 'authenticated':
-          if (rule?.where && state.identity && !rule.where(state.identity)) {
-            return { kind: 'reject', statusCode: 403, body: { error: 'FORBIDDEN' }, headers: state.headers, setCookies: NONE };
-          }
-          return config.cookie.rolling || state.session?.legacy ? renew(state, req) : state;
         case 'anonymous':
           return required ? deny(req, 'anonymous', NONE) : state;
         case 'expired':
