@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import request from 'supertest';
 import { adapters } from './adapters/index.js';
-import { API_KEY, TEST_SECRET, captureLogger, optionsFor, telemetryCapture, setCookies, startMockUpstream, upstreamLogin, rawOf, type MockUpstream } from './harness.js';
+import { randomId, API_KEY, TEST_SECRET, captureLogger, optionsFor, telemetryCapture, setCookies, startMockUpstream, upstreamLogin, rawOf, type MockUpstream } from './harness.js';
 import { sessionKeys, signSession } from '@idgate/core/adapter';
 import type { AppOptions, RunningApp } from './adapters/types.js';
 import type { EndpointSource, IdentityEndpoint } from '@idgate/core';
@@ -26,8 +26,6 @@ const echoEndpoint = (options?: unknown): IdentityEndpoint => ({
     return { kind: 'respond', statusCode: 200, body: { userId: identity.id, body, method: request.method, options: options ?? null }, headers: [], setCookies: [] };
   },
 });
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const randomId = () => Array.from({ length: 32 }, () => ALNUM[Math.floor(Math.random() * ALNUM.length)]).join('');
 /** A GET whose request target goes on the wire as written (supertest cannot send absolute-form); the raw response. */
 function rawGet(base: string, target: string): Promise<string> {
   const { hostname, port } = new URL(base);

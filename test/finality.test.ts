@@ -3,7 +3,6 @@
 // the real mock upstream and, where instances are involved, a real redis-server.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createIdgate, createVerifier, identityKey, resolveConfig, sealValue, sessionKeys, signSession, silentLogger, type CacheStore, type StoreLookup, type UpstreamClient } from '@idgate/core/adapter';
@@ -11,11 +10,9 @@ import { redisStore, type RedisStore } from '@idgate/redis';
 import { adapters } from './adapters/index.js';
 import { expressAdapter } from './adapters/express.js';
 import type { RunningApp } from './adapters/types.js';
-import { TEST_SECRET, optionsFor, setCookies, startMockUpstream, upstreamLogin, type MockUpstream } from './harness.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { randomId, TEST_SECRET, optionsFor, setCookies, startMockUpstream, upstreamLogin, type MockUpstream } from './harness.js';
+import { redisClient, startRedis, type RedisServer } from './redis-server.js';
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const randomId = () => Array.from(randomBytes(32), (b) => ALNUM[b % 62]).join('');
 const keys = sessionKeys([TEST_SECRET]);
 const PASSWORD = 'demo-password';
 
@@ -167,12 +164,7 @@ describe('logout across instances on a real redis-server', () => {
   const stores: RedisStore[] = [];
   const apps: RunningApp[] = [];
   const SECRET = 'finality-shared-secret-0123456789';
-  const connect = () => {
-    const c = new Redis(redis.url, { retryStrategy: (n) => Math.min(n * 50, 300), maxRetriesPerRequest: 1 });
-    c.on('error', () => {});
-    clients.push(c);
-    return c;
-  };
+  const connect = () => redisClient(redis.url, clients);
   const instance = async (extra = {}) => {
     const store = redisStore({ client: connect(), timeout: 500 });
     stores.push(store);

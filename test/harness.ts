@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { startMockUpstream, type MockUpstream } from '@idgate/mock-upstream';
 import { sessionKeys, signSession, type IdgateEvent, type IdgateOptions, type Logger } from '@idgate/core/adapter';
@@ -47,6 +48,10 @@ export async function upstreamLogin(mock: MockUpstream, email = 'demo@example.co
   if (!body.identityId) throw new Error(`mock login failed: ${JSON.stringify(body)}`);
   return signSession(sessionKeys([secret]), body.identityId, Date.now());
 }
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** A random well-formed (32 alphanumerics) identityId that no upstream issued. */
+export const randomId = (): string => Array.from(randomBytes(32), (b) => ALNUM[b % 62]).join('');
 
 /** The upstream identityId inside a session cookie value from `upstreamLogin`. */
 export const rawOf = (value: string): string => value.slice(0, 32);

@@ -1,14 +1,11 @@
 // Cache pressure and Retry-After handling against the real mock upstream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import request from 'supertest';
-import { randomBytes } from 'node:crypto';
 import { createIdgate, createMetrics, parseRetryAfter, requestJson, sessionKeys, signSession, UpstreamError } from '@idgate/core/adapter';
 import { expressAdapter } from './adapters/express.js';
 import type { RunningApp } from './adapters/types.js';
-import { TEST_SECRET, captureLogger, optionsFor, startMockUpstream, upstreamLogin, type MockUpstream } from './harness.js';
+import { randomId, TEST_SECRET, captureLogger, optionsFor, startMockUpstream, upstreamLogin, type MockUpstream } from './harness.js';
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const randomId = () => Array.from(randomBytes(32), (b) => ALNUM[b % 62]).join('');
 // A cookie idgate signed for an id the upstream does not know (a session it forgot): the worst a cookie can cost.
 const signedRandom = () => signSession(sessionKeys([TEST_SECRET]), randomId(), Date.now());
 

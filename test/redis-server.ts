@@ -11,6 +11,17 @@ export interface RedisServer {
 }
 
 
+/**
+ * An ioredis client for the tests: quick reconnects, one retry per command,
+ * errors swallowed (the store under test reports them); kept in `clients` to close.
+ */
+export function redisClient(url: string, clients: Redis[]): Redis {
+  const c = new Redis(url, { retryStrategy: (n) => Math.min(n * 50, 300), maxRetriesPerRequest: 1 });
+  c.on('error', () => {});
+  clients.push(c);
+  return c;
+}
+
 /** Start redis-server; fails loudly when it is not installed (`.ci/run` installs it). */
 export async function startRedis(): Promise<RedisServer> {
   const port = await freePort();

@@ -8,7 +8,7 @@ import type { IdgateEvent } from '@idgate/core';
 import { adapters } from './adapters/index.js';
 import type { RunningApp } from './adapters/types.js';
 import { optionsFor, setCookies, startMockUpstream, type MockUpstream } from './harness.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { redisClient, startRedis, type RedisServer } from './redis-server.js';
 
 const SECRET = 'shared-secret-between-instances-0123456789';
 
@@ -20,12 +20,7 @@ describe.each(adapters)('$name: Redis store shared by two instances', (adapter) 
   const apps: RunningApp[] = [];
   const events: IdgateEvent[] = [];
 
-  const connect = () => {
-    const c = new Redis(redis.url, { retryStrategy: (n) => Math.min(n * 50, 300), maxRetriesPerRequest: 1 });
-    c.on('error', () => {});
-    clients.push(c);
-    return c;
-  };
+  const connect = () => redisClient(redis.url, clients);
   const instance = async () => {
     const store = redisStore({ client: connect() });
     stores.push(store);

@@ -10,7 +10,7 @@ import { redisStore, type RedisStore } from '@idgate/redis';
 import { expressAdapter } from './adapters/express.js';
 import type { RunningApp } from './adapters/types.js';
 import { optionsFor, rawOf, startMockUpstream, upstreamLogin, type MockUpstream } from './harness.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { redisClient, startRedis, type RedisServer } from './redis-server.js';
 
 const SECRET = 'single-flight-shared-secret-0123456789';
 
@@ -25,9 +25,7 @@ describe('cross-instance single-flight on one redis-server', () => {
   const events: IdgateEvent[] = [];
 
   const connect = async () => {
-    const c = new Redis(redis.url, { retryStrategy: (n) => Math.min(n * 50, 300), maxRetriesPerRequest: 1 });
-    c.on('error', () => {});
-    clients.push(c);
+    const c = redisClient(redis.url, clients);
     if (c.status !== 'ready') await new Promise((resolve) => c.once('ready', resolve));
     return c;
   };

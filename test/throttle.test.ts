@@ -10,7 +10,7 @@ import { createMetrics, type IdgateEvent } from '@idgate/core';
 import { adapters } from './adapters/index.js';
 import type { AppOptions, RunningApp } from './adapters/types.js';
 import { captureLogger, optionsFor, setCookies, startMockUpstream, type MockUpstream } from './harness.js';
-import { startRedis, type RedisServer } from './redis-server.js';
+import { redisClient, startRedis, type RedisServer } from './redis-server.js';
 
 const PASSWORD = 'demo-password';
 const SECRET = 'shared-secret-between-instances-0123456789';
@@ -170,12 +170,7 @@ describe.each(adapters)('$name: login throttle shared through Redis by two insta
   const clients: Redis[] = [];
   const stores: RedisStore[] = [];
   const apps: RunningApp[] = [];
-  const connect = () => {
-    const c = new Redis(redis.url, { retryStrategy: (n) => Math.min(n * 50, 300), maxRetriesPerRequest: 1 });
-    c.on('error', () => {});
-    clients.push(c);
-    return c;
-  };
+  const connect = () => redisClient(redis.url, clients);
   const instance = async () => {
     const store = redisStore({ client: connect(), timeout: 1_000 });
     stores.push(store);
