@@ -50,7 +50,7 @@ export function mountedFirst(name: string, mount: string): ConfigError {
  * const tags = requestTags<Request, Tag>('idgate.express.tags', 'app.use(identityMiddleware()) mounted');
  * tags.set(req, tag); … tags.get(req, 'loginHandler()');
  */
-export function requestTags<K extends object, T>(key: string, mount: string): { set(request: K, tag: T): void; get(request: K, name: string): T } {
+export function requestTags<K extends object, T>(key: string, mount: string): { set(request: K, tag: T): void; get(request: K, name: string): T; find(request: K): T | undefined } {
   const symbol = Symbol.for(key);
   const map = ((globalThis as Record<symbol, WeakMap<K, T> | undefined>)[symbol] ??= new WeakMap<K, T>());
   return {
@@ -61,6 +61,9 @@ export function requestTags<K extends object, T>(key: string, mount: string): { 
       const tag = map.get(request);
       if (tag === undefined) throw mountedFirst(name, mount);
       return tag;
+    },
+    find(request) {
+      return map.get(request);
     },
   };
 }

@@ -13,6 +13,7 @@ import {
   type IdentityRequest,
   type RequireOptions,
 } from '@idgate/core/adapter';
+import { IncomingMessage } from 'node:http';
 import { serveNodeEndpoint } from '@idgate/core/node';
 import './types.js';
 
@@ -30,6 +31,53 @@ interface Tag {
  * builds a new one, 1–2 µs and garbage per property per request (bench/PROFILE.md).
  */
 const tags = requestTags<Request, Tag>('idgate.express.tags', 'app.use(identityMiddleware()) mounted');
+
+/**
+ * `req.identity` and `req.identityStatus` are accessors on Express's request
+ * prototype reading the request's tag, not properties added to each `req`
+ * (see `tags`). Installed once, on the prototype every app's `request`
+ * inherits from; an own property set by the app takes precedence.
+ */
+let accessorsOn: object | null = null;
+const installed = new WeakSet<object>();
+
+function rootRequestPrototype(req: Request): object | undefined {
+  for (let proto = Object.getPrototypeOf(req) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+    if (Object.getPrototypeOf(proto) === IncomingMessage.prototype) return proto;
+  }
+  return undefined;
+}
+
+function exposeOn(req: Request, tag: Tag): void {
+  const root = rootRequestPrototype(req);
+  if (root === undefined || Object.hasOwn(req, 'identity')) {
+    // Not an Express request (a bare IncomingMessage, a test double): plain properties.
+    req.identity = tag.state!.identity;
+    req.identityStatus = tag.state!.status;
+    return;
+  }
+  if (!installed.has(root)) {
+    installed.add(root);
+    for (const [name, read] of [
+      ['identity', (t: Tag) => t.state!.identity],
+      ['identityStatus', (t: Tag) => t.state!.status],
+    ] as const) {
+      Object.defineProperty(root, name, {
+        configurable: true,
+        enumerable: false,
+        get(this: Request) {
+          const t = tags.find(this);
+          return t?.state === undefined ? undefined : read(t);
+        },
+        set(this: Request, value: unknown) {
+          Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+        },
+      });
+    }
+  }
+  // Requests of one app share their immediate prototype: the next ones skip the walk.
+  accessorsOn = Object.getPrototypeOf(req) as object;
+}
 
 /** Express's request seen as core's neutral `IdentityRequest`; getters, so `req.ip` is only computed when a decision needs it. */
 class ExpressRequest implements IdentityRequest {
@@ -51,8 +99,7 @@ function apply(res: Response, decision: Decision, next: NextFunction): void {
 
 function settle(tag: Tag, req: Request, res: Response, next: NextFunction, state: AuthState): void {
   tag.state = state;
-  req.identity = state.identity;
-  req.identityStatus = state.status;
+  if (Object.getPrototypeOf(req) !== accessorsOn || Object.hasOwn(req, 'identity')) exposeOn(req, tag);
   apply(res, tag.gate.decide(state, new ExpressRequest(req)), next);
 }
 
