@@ -2,7 +2,7 @@
 // email-boundary): a request goes out byte for byte as written (each character
 // of the string is one byte, latin1), so the server's own HTTP parser, not a
 // client library, decides what the request is. One fresh socket per request,
-// `Connection: close`, bounded in time.
+// `Connection: close` (the caller writes it), bounded in time.
 import { connect } from 'node:net';
 
 /** What came back: status 0 when the server answered nothing within the time bound. */
@@ -71,7 +71,9 @@ export function exchange(port: number, request: string | Buffer, timeoutMs = RAW
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('close', finish);
     socket.on('error', () => {});
-    socket.end(typeof request === 'string' ? Buffer.from(request, 'latin1') : request);
+    // write, not end: Node's HTTP server aborts requests still in flight when the client half-closes
+    // (httpAllowHalfOpen is false), so an answer that waits for an upstream call would be lost.
+    socket.write(typeof request === 'string' ? Buffer.from(request, 'latin1') : request);
   });
 }
 
