@@ -8,7 +8,7 @@
 // seed (IDGATE_BOUNDARY_SEED to vary it), so a failure replays exactly; the
 // failing targets are printed. IDGATE_BOUNDARY_SHOW=1 prints over-protected ones.
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import express from 'express';
@@ -25,6 +25,7 @@ import { identityMiddleware as honoIdentity, loginHandler as honoLogin, type Idg
 import type { IdgateOptions } from '@idgate/core';
 import { nestjsExpressBoundary, nestjsFastifyBoundary } from './adapters/nestjs-boundary.js';
 import { optionsFor, startMockUpstream, type MockUpstream } from './harness.js';
+import { exchange, inPool, utf8Bytes } from './raw-socket.js';
 
 const PROTECT = ['/members/*', '/account'];
 const PROTECTED_ROUTES = new Set(['members', 'account']);
@@ -32,7 +33,6 @@ const PROTECTED_ROUTES = new Set(['members', 'account']);
 const RUNS = Number(process.env.IDGATE_BOUNDARY_RUNS ?? 10_000);
 const SEED = Number(process.env.IDGATE_BOUNDARY_SEED ?? 1_212);
 const IN_FLIGHT = 16;
-const REQUEST_TIMEOUT_MS = 2_000;
 
 interface Running { port: number; close(): Promise<void> }
 type Starter = (idgate: IdgateOptions, nonDefault: boolean) => Promise<Running>;
@@ -113,47 +113,20 @@ const starters: Record<'express' | 'koa' | 'fastify' | 'hono' | 'nestjs-express'
 interface Answer { status: number; route: string | undefined }
 
 /** One GET over a fresh socket, the target's characters sent as bytes (latin1), bounded in time. */
-function send(port: number, target: string, cookie?: string): Promise<Answer> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const finish = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      const text = Buffer.concat(chunks).toString('latin1');
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
-      resolve({ status, route: /"route":"(\w+)"/.exec(text)?.[1] });
-    };
-    const timer = setTimeout(finish, REQUEST_TIMEOUT_MS);
-    socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('close', finish);
-    socket.on('error', () => {});
-    const head = `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${cookie ? `Cookie: ${cookie}\r\n` : ''}Connection: close\r\n\r\n`;
-    socket.end(Buffer.from(head, 'latin1'));
-  });
+async function send(port: number, target: string, cookie?: string): Promise<Answer> {
+  const head = `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${cookie ? `Cookie: ${cookie}\r\n` : ''}Connection: close\r\n\r\n`;
+  const { status, body } = await exchange(port, head);
+  return { status, route: /"route":"(\w+)"/.exec(body)?.[1] };
 }
 
 /** Send every target, at most IN_FLIGHT at a time. */
-async function sendAll(port: number, targets: readonly string[]): Promise<Answer[]> {
-  const answers = new Array<Answer>(targets.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < targets.length) {
-      const i = next++;
-      answers[i] = await send(port, targets[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return answers;
-}
+const sendAll = (port: number, targets: readonly string[]): Promise<Answer[]> => inPool(targets, IN_FLIGHT, (t) => send(port, t));
 
 const reachedProtected = (a: Answer) => a.status === 200 && a.route !== undefined && PROTECTED_ROUTES.has(a.route);
 const reachedPublic = (a: Answer) => a.status === 200 && a.route !== undefined && !PROTECTED_ROUTES.has(a.route);
 
 // ---- the grammar of request targets -------------------------------------------------------------
 
-/** A string's UTF-8 bytes as latin1 characters: what goes on the wire. */
-const utf8Bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 const pct = (byte: number, upper: boolean) => {
   const hex = byte.toString(16).padStart(2, '0');
   return '%' + (upper ? hex.toUpperCase() : hex);

@@ -12,7 +12,7 @@ const CORPUS = [
   'demo@example.com', ' Demo@Example.COM ', 'é@example.com', 'jörg@example.com', 'e\u0301@example.com', '用户@例子.广告',
   'ada+tag@bücher.de', 'a(b@example.com', 'x@exa_mple.com', 'a b@example.com', '"a"@example.com', 'a..b@example.com',
   '.a@example.com', 'x@example', 'x@1.2.3.4', 'x@0x7f.1', 'x@ex%61mple.com', 'x@example.com.', 'x@-a.com', 'a@b@c.com',
-  '💥@example.com', 'a\u200b@example.com', 'x@ＥＸＡＭＰＬＥ.com', 'x@example。com', `${'a'.repeat(64)}@example.com`,
+  '💥@example.com', 'a\u200b@example.com', 'T\u0308om@example.com', '\u1fbc\u0301@example.com', 'x@ＥＸＡＭＰＬＥ.com', 'x@example。com', `${'a'.repeat(64)}@example.com`,
   `${'a'.repeat(65)}@example.com`, `${'é'.repeat(33)}@example.com`, `a@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.${'e'.repeat(61)}.com`,
 ];
 

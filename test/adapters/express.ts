@@ -18,6 +18,7 @@ export const expressAdapter: AdapterUnderTest = {
     app.get('/members/area', (req, res) => res.json({ identity: req.identity }));
     app.get('/members/required', requireIdentity(), (req, res) => res.json({ identity: req.identity }));
     app.get('/theme', (req, res) => res.cookie('theme', 'dark').json({ status: req.identityStatus }));
+    app.get('/cookie-view', (req, res) => res.json({ identity: req.identity?.id ?? null, status: req.identityStatus, parsed: (req.cookies as Record<string, unknown> | undefined)?.[String(req.query.name)] ?? null, header: req.headers.cookie ?? null }));
     app.get('/login', (_req, res) => res.type('html').send('<form method="post" action="/login"></form>'));
     app.post('/login', loginHandler());
     app.post('/logout', logoutHandler());

@@ -22,6 +22,7 @@ export const fastifyAdapter: AdapterUnderTest = {
       else reply.header('set-cookie', 'theme=dark; Path=/');
       return { status: request.identityStatus };
     });
+    app.get('/cookie-view', async (request) => ({ identity: request.identity?.id ?? null, status: request.identityStatus, parsed: request.cookies?.[String((request.query as { name?: string }).name)] ?? null, header: request.headers.cookie ?? null }));
     app.get('/login', async (_request, reply) => reply.type('text/html').send('<form method="post" action="/login"></form>'));
     app.post('/login', app.idgate.loginHandler());
     app.post('/logout', app.idgate.logoutHandler());

@@ -23,6 +23,7 @@ export const honoAdapter: AdapterUnderTest = {
     app.get('/members/area', (c) => c.json({ identity: c.var.identity }));
     app.get('/members/required', requireIdentity(), (c) => c.json({ identity: c.var.identity }));
     app.get('/theme', (c) => { setCookie(c, 'theme', 'dark', { path: '/' }); return c.json({ status: c.var.identityStatus }); });
+    app.get('/cookie-view', (c) => c.json({ identity: c.var.identity?.id ?? null, status: c.var.identityStatus, parsed: getCookie(c, c.req.query('name') ?? '') ?? null, header: c.req.header('cookie') ?? null }));
     app.get('/login', (c) => c.html('<form method="post" action="/login"></form>'));
     app.post('/login', loginHandler());
     app.post('/logout', logoutHandler());

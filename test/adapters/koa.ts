@@ -21,6 +21,7 @@ export const koaAdapter: AdapterUnderTest = {
     router.get('/members/area', (ctx) => { ctx.body = { identity: ctx.state.identity }; });
     router.get('/members/required', requireIdentity(), (ctx) => { ctx.body = { identity: ctx.state.identity }; });
     router.get('/theme', (ctx) => { ctx.cookies.set('theme', 'dark'); ctx.body = { status: ctx.state.identityStatus }; });
+    router.get('/cookie-view', (ctx) => { ctx.body = { identity: ctx.state.identity?.id ?? null, status: ctx.state.identityStatus, parsed: ctx.cookies.get(String(ctx.query.name)) ?? null, header: ctx.headers.cookie ?? null }; });
     router.get('/login', (ctx) => { ctx.type = 'html'; ctx.body = '<form method="post" action="/login"></form>'; });
     router.post('/login', loginHandler());
     router.post('/logout', logoutHandler());

@@ -49,6 +49,12 @@ class PagesController {
     return { status };
   }
 
+  // What the platform's cookie parser (cookie-parser, @fastify/cookie; when mounted) and idgate each made of the Cookie header.
+  @Get('cookie-view')
+  cookieView(@Req() req: { cookies?: Record<string, unknown>; headers: { cookie?: string }; query: { name?: string } }, @Identity() identity: IdentityValue | null, @IdentityStatusParam() status: IdentityStatus) {
+    return { identity: identity?.id ?? null, status, parsed: req.cookies?.[String(req.query.name)] ?? null, header: req.headers.cookie ?? null };
+  }
+
   @Get('login')
   @Header('Content-Type', 'text/html; charset=utf-8')
   loginPage() {

@@ -28,6 +28,8 @@ export interface RunningApp {
  * - GET  /members/area      -> public route covered by the `protect: ['/members/*']` option
  * - GET  /members/required  -> requireIdentity() on a path the `protect` option already covers
  * - GET  /theme             -> public; sets its own cookie `theme=dark` with the framework's usual API, 200 { status }
+ * - GET  /cookie-view?name= -> public; 200 { identity: id or null, status, parsed: the framework's cookie parser's value of
+ *                              `name` (cookie-parser, ctx.cookies, @fastify/cookie, getCookie; null without one), header: the raw Cookie header }
  * - GET  /login             -> 200 text/html (public)
  * - POST /login, POST /logout -> loginHandler(), logoutHandler()
  * - POST /chat, POST /kyc/session -> requireIdentity() + chatProxy() / kycSessionHandler(), when given

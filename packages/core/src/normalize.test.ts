@@ -54,6 +54,30 @@ describe('one e-mail rule (issue 12 item 7)', () => {
     expect(() => normalizeEmail(input)).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', status: 400, message: 'Enter a valid e-mail address.' }));
   });
 
+  // Found by test/email-boundary.test.ts: lowercasing undid NFC, so an account registered as
+  // `T\u0308om@…` (canonical `t\u0308om@…`) could never sign in at an upstream that normalizes again.
+  it.each([
+    ['T\u0308om@example.com', '\u1e97om@example.com'],
+    ['Y\u030a@example.com', '\u1e99@example.com'],
+    ['J\u030c@example.com', '\u01f0@example.com'],
+    ['\u0391\u0342@example.com', '\u1fb6@example.com'],
+    ['\u1fbc\u0301@example.com', '\u1fb4@example.com'],
+  ])('lowercasing cannot leave %j outside NFC: %j', (input, out) => {
+    expect(canonicalEmail(input)).toBe(out);
+    expect(canonicalEmail(out)).toBe(out);
+  });
+
+  it('property: canonical forms are NFC fixed points, for capitals whose lowercase composes with a mark too', () => {
+    const odd = fc.constantFrom('T', 'W', 'Y', 'J', 'H', '\u0130', '\u0391', '\u0397', '\u03a9', '\u1fbc', 'a', '\u0308', '\u030a', '\u030c', '\u0331', '\u0327', '\u0342', '\u0345', '\u0301');
+    fc.assert(fc.property(fc.string({ unit: odd, minLength: 1, maxLength: 6 }), (local) => {
+      const once = canonicalEmail(`${local}@example.com`);
+      if (once !== null) {
+        expect(once).toBe(once.normalize('NFC'));
+        expect(canonicalEmail(once)).toBe(once);
+      }
+    }), { numRuns: 2_000 });
+  });
+
   it('property: canonical forms are fixed points', () => {
     fc.assert(fc.property(fc.oneof(fc.emailAddress(), fc.string()), (email) => {
       const once = canonicalEmail(email);

@@ -30,7 +30,10 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  */
 export function canonicalEmail(value: unknown): string | null {
   if (typeof value !== 'string' || value.length > 1024) return null;
-  const email = value.normalize('NFC').trim().toLowerCase();
+  // NFC again after lowercasing, which can undo it: `T` + U+0308 has no precomposed
+  // capital, but `t` + U+0308 composes to `ẗ`. Without it the output is not NFC and
+  // not a fixed point, and an upstream that normalizes again looks up another address.
+  const email = value.normalize('NFC').trim().toLowerCase().normalize('NFC');
   const at = email.lastIndexOf('@');
   if (at <= 0) return null;
   const local = email.slice(0, at);

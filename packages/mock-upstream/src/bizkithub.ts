@@ -299,7 +299,8 @@ export function createBizKitHub(options: BizKitHubOptions, now: () => number): B
 /** Canonicalizes an e-mail address (NFC, trimmed, lowercased, the domain in IDNA ASCII form); null when it is not one. */
 export function normalizeEmail(raw: string): string | null {
   if (typeof raw !== 'string' || raw.length > 1024) return null;
-  const email = raw.normalize('NFC').trim().toLowerCase();
+  // NFC again after lowercasing, which can undo it (`T` + U+0308 lowercases to a composable `t` + U+0308).
+  const email = raw.normalize('NFC').trim().toLowerCase().normalize('NFC');
   const at = email.lastIndexOf('@');
   if (at <= 0) return null;
   const local = email.slice(0, at);
