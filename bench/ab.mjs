@@ -15,7 +15,7 @@ if (!process.env.IDGATE_BENCH_PINNED) {
   process.exit(r.status ?? 1);
 }
 const { startMockUpstream } = await import('@idgate/mock-upstream');
-const { startServer } = await import('./lib/proc.mjs');
+const { startServer, serverOf } = await import('./lib/proc.mjs');
 const { loginMany, MOCK_API_KEY } = await import('./lib/upstream.mjs');
 const { load } = await import('./lib/load.mjs');
 const { request } = await import('./lib/http.mjs');
@@ -27,7 +27,7 @@ const [warmId] = await loginMany(mock, 1);
 const config = { upstreamUrl: mock.url, apiKey: MOCK_API_KEY, secret: 'idgate-bench-secret-0123456789abcdef', warmId };
 const servers = {};
 for (const v of [a, b]) {
-  const server = await startServer(`servers/${framework}.mjs`, [v], { env: { BENCH_CONFIG: JSON.stringify(config) } });
+  const server = await startServer(...serverOf(framework, v), { env: { BENCH_CONFIG: JSON.stringify(config) } });
   let cookie = `identityId=${warmId}`;
   if (v === 'session') {
     const login = await request(`${server.url}/__bench/login`, { method: 'POST' });

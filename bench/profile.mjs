@@ -14,7 +14,7 @@ if (!process.env.IDGATE_BENCH_PINNED) {
   process.exit(r.status ?? 1);
 }
 const { startMockUpstream } = await import('@idgate/mock-upstream');
-const { startServer, BENCH_DIR } = await import('./lib/proc.mjs');
+const { startServer, serverOf, BENCH_DIR } = await import('./lib/proc.mjs');
 const { loginMany, MOCK_API_KEY } = await import('./lib/upstream.mjs');
 const { load } = await import('./lib/load.mjs');
 const { request } = await import('./lib/http.mjs');
@@ -24,7 +24,7 @@ mkdirSync(dir, { recursive: true });
 const mock = await startMockUpstream({ quiet: true });
 const [warmId] = await loginMany(mock, 1);
 const config = { upstreamUrl: mock.url, apiKey: MOCK_API_KEY, secret: 'idgate-bench-secret-0123456789abcdef', warmId };
-const server = await startServer(`servers/${framework}.mjs`, [variant], { env: { BENCH_CONFIG: JSON.stringify(config) }, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${framework}-${variant}.cpuprofile`] });
+const server = await startServer(...serverOf(framework, variant), { env: { BENCH_CONFIG: JSON.stringify(config) }, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${framework}-${variant}.cpuprofile`] });
 const cookie = `identityId=${warmId}`;
 let cookies = cookie;
 if (variant === 'session') {

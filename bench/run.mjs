@@ -5,8 +5,9 @@
 // Results: bench/RESULTS.md and bench/results.json. Any broken check fails
 // the run (exit 1) and writes no results.
 //
-// Options: --quick (shortened, under 2 minutes), --no-build (use the packages'
-// dist as they are), --sections=1,2,3,4,5 (a subset; results are then partial),
+// Options: --quick (shortened, about 3 minutes), --no-build (use the packages'
+// dist as they are), --sections=1,2,3,4,5 and --frameworks=hono,nestjs,… (a subset;
+// results are then partial),
 // --report (rewrite RESULTS.md from results.json without measuring).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -18,7 +19,7 @@ const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(BENCH_DIR, '..');
-const PACKAGES = ['core', 'express', 'fastify', 'koa', 'hono', 'redis', 'mock-upstream'];
+const PACKAGES = ['core', 'express', 'fastify', 'koa', 'hono', 'nestjs', 'redis', 'mock-upstream'];
 
 if (args.includes('--report')) {
   // Rewrite RESULTS.md from results.json (e.g. after editing PROFILE.md); measures nothing.

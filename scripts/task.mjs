@@ -22,10 +22,10 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const pnpmVersion = pkg.packageManager.split('@')[1];
 const task = process.argv[2];
 const STAMP = join(root, 'node_modules', '.idgate-task-stamp');
-const DEMOS = { express: 'examples/express-app', koa: 'examples/koa-app', fastify: 'examples/fastify-app', hono: 'examples/hono-app', chat: 'examples/chat-proxy' };
+const DEMOS = { express: 'examples/express-app', koa: 'examples/koa-app', fastify: 'examples/fastify-app', hono: 'examples/hono-app', nestjs: 'examples/nestjs-app', chat: 'examples/chat-proxy' };
 
 if (task !== 'demo' && task !== 'test' && task !== 'prepare') {
-  console.error('usage: node scripts/task.mjs demo [express|koa|fastify|chat] | test | prepare');
+  console.error('usage: node scripts/task.mjs demo [express|koa|fastify|hono|nestjs|chat] | test | prepare');
   process.exit(2);
 }
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY, freePort, startMockUpstream, type MockUpstream } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const EXAMPLES = ['express-app', 'koa-app', 'fastify-app', 'chat-proxy'] as const;
+const EXAMPLES = ['express-app', 'koa-app', 'fastify-app', 'hono-app', 'nestjs-app', 'chat-proxy'] as const;
 const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('IDGATE_') && k !== 'PORT' && k !== 'HOST' && k !== 'NODE_OPTIONS'));
 
 interface Exit {
@@ -62,7 +62,7 @@ describe('examples fail fast with one clear line', () => {
 
   it('PORT=abc names PORT', () => eachExample(() => ({ PORT: 'abc' }), /^PORT="abc" is not a port number: set PORT to an integer from 0 to 65535/));
 
-  it('a busy port names the port and PORT, on all four (no "ready" while another server owns it)', async () => {
+  it('a busy port names the port and PORT, on every example (no "ready" while another server owns it)', async () => {
     const servers: Server[] = [];
     try {
       await eachExample(async () => {
@@ -136,10 +136,11 @@ describe('the demo stops on SIGTERM, whole tree', () => {
     expect(await listening(port)).toBe(false);
   });
 
-  it('SIGTERM to `npm run demo` leaves no process serving the port (npm does not pass it on; task.mjs notices)', async () => {
+  // Koa, and NestJS (whose script is the newest: this also checks `npm run demo:nestjs` is wired up).
+  it.each(['demo:koa', 'demo:nestjs'])('SIGTERM to `npm run %s` leaves no process serving the port (npm does not pass it on; task.mjs notices)', async (script) => {
     const port = await freePort();
     // Install and build are the CI run's own first step; this case checks signals only.
-    const npm = spawn('npm', ['run', '--silent', 'demo:koa'], { cwd: ROOT, env: { ...BASE_ENV, PORT: String(port), IDGATE_TASK_SKIP_PREPARE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const npm = spawn('npm', ['run', '--silent', script], { cwd: ROOT, env: { ...BASE_ENV, PORT: String(port), IDGATE_TASK_SKIP_PREPARE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       await ready(npm);
       expect(await listening(port)).toBe(true);

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { join } from 'node:path';
 import { startMockUpstream } from '@idgate/mock-upstream';
-import { startServer, runNode, BENCH_DIR, bounded, window } from './proc.mjs';
+import { startServer, serverOf, runNode, BENCH_DIR, bounded, window } from './proc.mjs';
 import { request, json, noPool, oneSocket } from './http.mjs';
 import { load, CheckFailed } from './load.mjs';
 import { median, percentile } from './stats.mjs';
@@ -14,7 +14,12 @@ import { loginMany, directProfile, MOCK_API_KEY, BENCH_SECRET, rawOf } from './u
 import { startRedis } from './redis.mjs';
 import { environment, targets, writeReport } from './report.mjs';
 
-const FRAMEWORKS = ['express', 'fastify', 'koa'];
+/** Every framework measured by default; `--frameworks=` limits a run to some of them. */
+export const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono', 'nestjs', 'nestjs-fastify'];
+/** Section 2's cycling and section 5 (Redis) in the full run: the first three only, to bound the run's length. */
+const CLASSIC = ['express', 'fastify', 'koa'];
+/** Frameworks with no server-side session middleware to compare with: no variant (d). */
+const SESSIONLESS = new Set(['hono']);
 const VARIANTS = ['bare', 'lru', 'idgate', 'session'];
 const ROUTE = '/api/me';
 const STATS = '/__bench/stats';
@@ -84,7 +89,7 @@ async function interleaved(subjects, P, loadSidePids = []) {
 function plan(quick) {
   return quick
     ? { rounds: 3, warm: 0.5, slices: 2, slice: 0.25, attempts: 1, variants: VARIANTS, burstRounds: 1, cyclePasses: 1.2, cycleFrameworks: ['fastify'], refreshWindowMs: 1000, refreshMs: 3000, coldRounds: 1, coldSamples: 25, memRounds: 1, redisRounds: 3, redisFrameworks: ['fastify'], redisIdentities: 500 }
-    : { rounds: 5, warm: 2, slices: 5, slice: 1, attempts: ATTEMPTS, variants: [...VARIANTS, 'lru-nostore', 'session-lean'], burstRounds: 3, cyclePasses: 3, cycleFrameworks: FRAMEWORKS, refreshWindowMs: 2000, refreshMs: 10_000, coldRounds: 3, coldSamples: 100, memRounds: 3, redisRounds: 3, redisFrameworks: FRAMEWORKS, redisIdentities: 1000 };
+    : { rounds: 5, warm: 2, slices: 5, slice: 1, attempts: ATTEMPTS, variants: [...VARIANTS, 'lru-nostore', 'session-lean'], burstRounds: 3, cyclePasses: 3, cycleFrameworks: CLASSIC, refreshWindowMs: 2000, refreshMs: 10_000, coldRounds: 3, coldSamples: 100, memRounds: 3, redisRounds: 3, redisFrameworks: CLASSIC, redisIdentities: 1000 };
 }
 
 function check(condition, message) {
@@ -106,6 +111,15 @@ export async function main({ quick, args, started }) {
   if (opt('slice')) P.slice = Number(opt('slice'));
   if (opt('warm')) P.warm = Number(opt('warm'));
   P.frameworks = opt('frameworks')?.split(',') ?? FRAMEWORKS;
+  const unknown = P.frameworks.filter((f) => !FRAMEWORKS.includes(f));
+  if (unknown.length) {
+    console.error(`idgate bench: --frameworks: unknown ${unknown.join(', ')} (one of ${FRAMEWORKS.join(', ')})`);
+    process.exitCode = 2;
+    return;
+  }
+  // The sections with a fixed subset (cycling, Redis) keep only the frameworks asked for.
+  P.cycleFrameworks = P.cycleFrameworks.filter((f) => P.frameworks.includes(f));
+  P.redisFrameworks = P.redisFrameworks.filter((f) => P.frameworks.includes(f));
   if (opt('variants')) P.variants = opt('variants').split(',');
   const only = opt('sections')?.split(',').map(Number);
   const wants = (n) => !only || only.includes(n);
@@ -152,7 +166,7 @@ async function sectionHit({ P, mock, base, warmId }) {
       const subjects = [];
       try {
         // Fresh servers for this round, each checked and warmed, then measured interleaved.
-        const variants = P.variants.filter((v) => v !== 'session-lean' || framework === 'fastify');
+        const variants = P.variants.filter((v) => (v !== 'session-lean' || framework === 'fastify') && !(v === 'session' && SESSIONLESS.has(framework)));
         for (const variant of rotate(variants, round)) subjects.push(await prepareHit({ P, base, warmId, framework, variant }));
         const callsBefore = mock.calls().profile;
         const measured = await interleaved(subjects, P);
@@ -164,7 +178,7 @@ async function sectionHit({ P, mock, base, warmId }) {
           if (subject.verifiedAt) allowed += Math.floor((Date.now() - subject.verifiedAt) / stats.refreshAtMs);
           const r = measured[i];
           runs.push({ round, framework, variant: subject.variant, ...r });
-          log(`hit r${round + 1} ${framework.padEnd(7)} ${subject.variant.padEnd(11)} ${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  cpu ${r.userUs.toFixed(1)}+${r.sysUs.toFixed(1)} µs/req  busy ${(r.busy * 100).toFixed(0)}%  others ${(r.contention * 100).toFixed(0)}%${r.retries ? ` (${r.retries} slices measured again)` : ''}`);
+          log(`hit r${round + 1} ${framework.padEnd(14)} ${subject.variant.padEnd(11)} ${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  cpu ${r.userUs.toFixed(1)}+${r.sysUs.toFixed(1)} µs/req  busy ${(r.busy * 100).toFixed(0)}%  others ${(r.contention * 100).toFixed(0)}%${r.retries ? ` (${r.retries} slices measured again)` : ''}`);
         }
         const calls = mock.calls().profile - callsBefore;
         check(calls <= allowed, `${framework}: ${calls} upstream calls during cache-hit loads (refresh-ahead allows ${allowed})`);
@@ -180,7 +194,7 @@ async function sectionHit({ P, mock, base, warmId }) {
 /** Start one variant's server, run the checks, establish the session or warm the identity, warm up. */
 async function prepareHit({ P, base, warmId, framework, variant }) {
   const label = `${framework}/${variant}`;
-  const server = await startServer(`servers/${framework}.mjs`, [variant], { env: { BENCH_CONFIG: JSON.stringify({ ...base, warmId }) } });
+  const server = await startServer(...serverOf(framework, variant), { env: { BENCH_CONFIG: JSON.stringify({ ...base, warmId }) } });
   try {
     const url = server.url + ROUTE;
     let cookie = `identityId=${warmId}`;
@@ -261,9 +275,9 @@ async function sectionEconomy({ P, mock, base, pool }) {
   const bursts = [];
   let next = 0;
   for (let round = 0; round < P.burstRounds; round++) {
-    for (const framework of rotate(FRAMEWORKS, round)) {
+    for (const framework of rotate(P.frameworks, round)) {
       for (const n of [10, 100, 1000]) {
-        const server = await startServer(`servers/${framework}.mjs`, ['idgate'], { env: { BENCH_CONFIG: JSON.stringify(base) } });
+        const server = await startServer(...serverOf(framework, 'idgate'), { env: { BENCH_CONFIG: JSON.stringify(base) } });
         try {
           const id = pool[next++];
           mock.fault({ route: 'profile', latencyMs: 100 });
@@ -280,7 +294,7 @@ async function sectionEconomy({ P, mock, base, pool }) {
           const stats = json(await request(server.url + STATS));
           check(stats.identities === 1, `burst ${framework} N=${n}: ${stats.identities} identities cached (expected 1)`);
           bursts.push({ round, framework, n, calls, ms });
-          log(`burst r${round + 1} ${framework.padEnd(7)} N=${String(n).padEnd(4)} upstream calls ${calls}  (${ms.toFixed(0)} ms)`);
+          log(`burst r${round + 1} ${framework.padEnd(14)} N=${String(n).padEnd(4)} upstream calls ${calls}  (${ms.toFixed(0)} ms)`);
         } finally {
           mock.clearFaults();
           await server.stop();
@@ -293,7 +307,7 @@ async function sectionEconomy({ P, mock, base, pool }) {
   const cycling = [];
   const cookies = pool.map((id) => `identityId=${id}`);
   for (const framework of P.cycleFrameworks) {
-    const server = await startServer(`servers/${framework}.mjs`, ['idgate'], { env: { BENCH_CONFIG: JSON.stringify(base) } });
+    const server = await startServer(...serverOf(framework, 'idgate'), { env: { BENCH_CONFIG: JSON.stringify(base) } });
     try {
       const before = mock.calls().profile;
       const amount = Math.round(P.cyclePasses * pool.length);
@@ -377,7 +391,7 @@ async function sectionCold({ P, mock, base, pool }) {
   const samples = [];
   let next = pool.length - 1; // from the end: section 2's bursts take from the start
   for (let round = 0; round < P.coldRounds; round++) {
-    for (const framework of rotate(FRAMEWORKS, round)) {
+    for (const framework of rotate(P.frameworks, round)) {
       // Two servers on the server core: idgate, and the baseline that calls the
       // upstream itself on every request (no cache, no library).
       const env = { BENCH_CONFIG: JSON.stringify(base) };
@@ -385,8 +399,8 @@ async function sectionCold({ P, mock, base, pool }) {
       const upstreamSocket = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const baselineSocket = new http.Agent({ keepAlive: true, maxSockets: 1 });
       try {
-        servers.push(await startServer(`servers/${framework}.mjs`, ['idgate'], { env }));
-        servers.push(await startServer(`servers/${framework}.mjs`, ['fetch'], { env }));
+        servers.push(await startServer(...serverOf(framework, 'idgate'), { env }));
+        servers.push(await startServer(...serverOf(framework, 'fetch'), { env }));
         const [gateServer, baseline] = servers;
         // Warm both servers' code paths and every kept-alive connection first.
         for (let i = 0; i < 5; i++) {
@@ -432,11 +446,11 @@ async function sectionCold({ P, mock, base, pool }) {
       }
       const mine = samples.filter((x) => x.round === round && x.framework === framework);
       const p50 = (field) => percentile(mine.map((x) => x[field]), 50).toFixed(2);
-      log(`cold r${round + 1} ${framework.padEnd(7)} p50: idgate cold ${p50('cold')} ms, baseline ${p50('baseline')} ms, upstream alone ${p50('direct')} ms, hit ${p50('hit')} ms`);
+      log(`cold r${round + 1} ${framework.padEnd(14)} p50: idgate cold ${p50('cold')} ms, baseline ${p50('baseline')} ms, upstream alone ${p50('direct')} ms, hit ${p50('hit')} ms`);
     }
   }
   const summary = {};
-  for (const framework of FRAMEWORKS) {
+  for (const framework of P.frameworks) {
     const s = samples.filter((x) => x.framework === framework);
     const both = (values) => ({ p50: percentile(values, 50), p99: percentile(values, 99) });
     summary[framework] = {
@@ -493,7 +507,7 @@ async function sectionRedis({ P, mock, base, pool }) {
             const label = `redis ${framework}/${variant}`;
             const prefix = `bench${serial++}:`;
             const config = variant === 'redis' ? { ...base, redisUrl: redis.url, redisPrefix: prefix, idgate: { cache: { max: 1 } } } : { ...base };
-            const server = await startServer(`servers/${framework}.mjs`, [variant === 'redis' ? 'redis' : 'idgate'], { env: { BENCH_CONFIG: JSON.stringify(config) } });
+            const server = await startServer(...serverOf(framework, variant === 'redis' ? 'redis' : 'idgate'), { env: { BENCH_CONFIG: JSON.stringify(config) } });
             subjects.push({ variant, server, label, load: { url: server.url + ROUTE, cookies, connections: CONNECTIONS, expectBody: EXPECTED, label }, warmedAt: Date.now() });
             const url = server.url + ROUTE;
             const anon = await request(url);

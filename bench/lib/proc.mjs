@@ -78,6 +78,15 @@ export async function bounded(label, ms, fn) {
 }
 
 /**
+ * The script and arguments of one framework's server for a variant: `servers/<framework>.mjs <variant>`,
+ * except NestJS, one script for both platforms (`nestjs` on Express, `nestjs-fastify` on Fastify).
+ */
+export function serverOf(framework, variant) {
+  if (framework === 'nestjs-fastify') return ['servers/nestjs.mjs', [variant, 'fastify']];
+  return [`servers/${framework}.mjs`, [variant]];
+}
+
+/**
  * Start `node <script> <args>` pinned to the server core, and wait for its
  * `{"ready":true,"port":…}` line. A fresh process per measurement.
  */

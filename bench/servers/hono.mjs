@@ -1,7 +1,7 @@
 // One Hono 4 server per process, on @hono/node-server: `node bench/servers/hono.mjs <variant>`.
 // Variants: bare | lru | lru-nostore | idgate | redis (idgate with a Redis store) | fetch.
-// No `session` variant: Hono ships no server-side session middleware to compare with.
-// Not in the default tables yet: `node bench/run.mjs --frameworks=hono --variants=bare,lru,idgate`.
+// No `session` variant: Hono ships no server-side session middleware to compare with,
+// so section 1 has no (d) for Hono.
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import { cookieValue, fetchProfile, floorCache, idgateOptions, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';

@@ -12,7 +12,7 @@ import { API_KEY, startMockUpstream, upstreamLogin, type MockUpstream } from '..
 import { startExample, type RunningExample } from './examples.js';
 
 const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
-const EXAMPLES = ['express-app', 'koa-app', 'fastify-app', 'hono-app'];
+const EXAMPLES = ['express-app', 'koa-app', 'fastify-app', 'hono-app', 'nestjs-app'];
 // The examples' cookie secret here, so a test can hold a session the app has never verified.
 const SECRET = 'browser-suite-secret-0123456789abcdef';
 const notFoundHtml = new Map<string, string>();
@@ -180,7 +180,7 @@ describe.each(EXAMPLES)('%s in Chromium', (name) => {
   });
 });
 
-it('the three frameworks answer an unknown page with the same HTML', () => {
+it('every framework answers an unknown page with the same HTML', () => {
   expect([...notFoundHtml.keys()].sort()).toEqual([...EXAMPLES].sort());
   expect(new Set(notFoundHtml.values()).size).toBe(1);
 });

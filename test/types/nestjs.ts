@@ -84,6 +84,26 @@ RequireIdentity({ where: (id) => id.email });
 new IdgateService(createIdgate()).kycSessionHandler(kyc, { formId: 1 });
 // @ts-expect-error forRootAsync needs a factory
 IdgateModule.forRootAsync({ inject: [] });
+@Controller()
+export class MisusedDecorators {
+  // @ts-expect-error @Identity() is a parameter decorator, not a method decorator
+  @Identity()
+  me() {
+    return null;
+  }
+
+  @Get('me')
+  // @ts-expect-error @Public() goes on the handler or the controller, not on a parameter
+  mine(@Public() identity: IdentityValue) {
+    return identity;
+  }
+}
+
+// @ts-expect-error @IdgateEndpoint() marks a handler, not a controller
+@IdgateEndpoint()
+@Controller()
+export class EndpointOnClass {}
+
 // @ts-expect-error identityStatus is a closed set
 const status: IdentityStatus = 'logged-in';
 void status;
