@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import http from 'node:http';
 import { startMockUpstream } from '@idgate/mock-upstream';
-import { BENCH_DIR } from './lib/proc.mjs';
+import { BENCH_DIR, serverOf } from './lib/proc.mjs';
 import { loginMany, MOCK_API_KEY, BENCH_SECRET } from './lib/upstream.mjs';
 
 const [framework = 'express', variants = 'lru-nostore,idgate', count = '1500', warmCount = '6000', windowCount = '3'] = process.argv.slice(2);
@@ -50,7 +50,8 @@ const totals = (dir) => {
 
 for (const variant of variants.split(',')) {
   const dir = mkdtempSync(join(tmpdir(), 'idgate-cg-'));
-  const child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(dir, 'cg.out')}`, process.execPath, `servers/${framework}.mjs`, variant], {
+  const [script, args] = serverOf(framework, variant);
+  const child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${join(dir, 'cg.out')}`, process.execPath, script, ...args], {
     cwd: BENCH_DIR,
     env: { ...process.env, NODE_ENV: 'production', BENCH_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'pipe'],
