@@ -270,7 +270,7 @@ const LOGIN_STATUS: Partial<Record<IdgateErrorCode, number>> = {
 function loginFailure(err: unknown, label: string): IdgateError {
   if (err instanceof LoginError) {
     const status = LOGIN_STATUS[err.code];
-    if (status === undefined) return new UpstreamError('UPSTREAM_REFUSED', `${label}: the provider refused with ${err.code}, which is not a login refusal`, { cause: err });
+    if (status === undefined) return new UpstreamError('UPSTREAM_REFUSED', `${label}: the provider refused with ${err.code}, which is not a login refusal`, { status: 502, cause: err });
     if (status === err.status) return err;
     return new LoginError(err.code, err.message, {
       status,
