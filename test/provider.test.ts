@@ -7,7 +7,7 @@ import { LoginError, UpstreamError, type IdentityProvider, type IdgateOptions, t
 import { openSession, sessionKeys, signSession } from '@idgate/core/adapter';
 import { adapters } from './adapters/index.js';
 import type { RunningApp } from './adapters/types.js';
-import { captureLogger, setCookies } from './harness.js';
+import { captureLogger, setCookies, telemetryCapture } from './harness.js';
 import { ANN, startSessionsUpstream, type SessionsUpstream } from './sessions-upstream.js';
 
 const SECRET = 'provider-suite-secret-0123456789';
@@ -68,8 +68,9 @@ describe.each(underTest)('$name: idgate in front of another opaque-session upstr
   let app: RunningApp;
   const apps: RunningApp[] = [];
   const logger = captureLogger();
+  const telemetry = telemetryCapture();
   const start = async (idgate: IdgateOptions) => {
-    const a = await adapter.start({ idgate: { secret: SECRET, logger, ...idgate } });
+    const a = await adapter.start({ idgate: { secret: SECRET, logger, onEvent: telemetry.onEvent, ...idgate } });
     apps.push(a);
     return a;
   };
@@ -86,6 +87,11 @@ describe.each(underTest)('$name: idgate in front of another opaque-session upstr
     const all = logger.lines.join('\n');
     expect(all).not.toContain(ANN.password);
     for (const token of [...upstream.asked, ...provider.verified]) expect(all).not.toContain(token);
+    // Spans name the provider, and carry no token either.
+    const seen = await telemetry.output();
+    expect(seen).toContain('"idgate.upstream":"sessions"');
+    expect(seen).not.toContain('"idgate.upstream":"bizkithub"');
+    for (const token of upstream.asked) expect(seen).not.toContain(token);
   });
   beforeEach(() => {
     upstream.reset();

@@ -174,11 +174,11 @@ describe('core wraps a provider', () => {
     await client.profile(TOKEN);
     await caught(client.login({ email: 'a@example.com', password: 'pw' }));
     await client.logout(TOKEN);
-    const calls = events.filter((e) => e.type === 'upstream-call').map((e) => e.type === 'upstream-call' && [e.operation, e.outcome, e.code]);
+    const calls = events.filter((e) => e.type === 'upstream-call').map((e) => e.type === 'upstream-call' && [e.operation, e.outcome, e.code, e.provider]);
     expect(calls).toEqual([
-      ['verify', 'ok', undefined],
-      ['login', 'rejected', 'INVALID_CREDENTIALS'],
-      ['logout', 'ok', undefined],
+      ['verify', 'ok', undefined, 'scripted'],
+      ['login', 'rejected', 'INVALID_CREDENTIALS', 'scripted'],
+      ['logout', 'ok', undefined, 'scripted'],
     ]);
   });
 

@@ -363,9 +363,9 @@ export function providerClient(provider: IdentityProvider, options: ProviderClie
   const timed: UpstreamClient = emit
     ? {
         circuit: wire.circuit,
-        login: (input, signal) => timeUpstreamCall(emit, 'login', () => wire.login(input, signal)),
-        profile: (token, signal) => timeUpstreamCall(emit, 'verify', () => wire.profile(token, signal)),
-        logout: (token) => timeUpstreamCall(emit, 'logout', () => wire.logout(token)),
+        login: (input, signal) => timeUpstreamCall(emit, 'login', () => wire.login(input, signal), name),
+        profile: (token, signal) => timeUpstreamCall(emit, 'verify', () => wire.profile(token, signal), name),
+        logout: (token) => timeUpstreamCall(emit, 'logout', () => wire.logout(token), name),
       }
     : wire;
   const observed = options.diagnostics ? observeUpstream(timed, options.diagnostics, names) : timed;
