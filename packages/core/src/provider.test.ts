@@ -135,6 +135,12 @@ describe('core wraps a provider', () => {
     expect(provider.calls).toEqual(['login ann@example.com']);
     expect(await caught(client.login({ email: 'not an e-mail', password: 'pw' }))).toBeInstanceOf(RequestError);
     expect(provider.calls).toHaveLength(1);
+    // ... even while the circuit is open: a bad e-mail is the client's 400, not a 503.
+    const down = providerClient(scripted({ verify: async () => Promise.reject(new TypeError('fetch failed')) }), { breaker: { threshold: 1, cooldown: 60_000 } });
+    await caught(down.profile(TOKEN));
+    expect(down.circuit()).toBe('open');
+    expect(await caught(down.login({ email: 'not an e-mail', password: 'pw' }))).toBeInstanceOf(RequestError);
+    expect(await caught(down.login({ email: 'a@example.com', password: 'pw' }))).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
   });
 
   it('login: a token outside the grammar, or outside the cookie grammar whatever isToken says, is UPSTREAM_BAD_RESPONSE', async () => {

@@ -327,18 +327,20 @@ export function providerClient(provider: IdentityProvider, options: ProviderClie
 
   const wire: UpstreamClient = {
     circuit: breaker.state,
-    login: (input, signal) =>
-      breaker.run(async () => {
-        const label = `${name} login`;
+    login: async (input, signal) => {
+      const label = `${name} login`;
+      // A bad e-mail is the client's 400, even while the circuit is open.
+      const email = normalizeEmail(input.email);
+      return breaker.run(async () => {
         try {
-          const email = normalizeEmail(input.email);
           const token = await bounded(timeout, label, signal, (s) => provider.login({ email, password: input.password, customerRealIp: input.customerRealIp }, s));
           if (typeof token !== 'string' || !isToken(token)) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${label}: the provider's token does not match its grammar`);
           return token;
         } catch (err) {
           throw loginFailure(err, label);
         }
-      }),
+      });
+    },
     profile: (token, signal) =>
       breaker.run(async () => {
         const label = `${name} verify`;
