@@ -11,6 +11,8 @@ export { resolveConfig, API_KEY_PATTERN, type IdgateOptions, type IdgateConfig }
 export { applyHeaders, PRIVATE_HEADERS, NO_STORE_HEADERS, COOKIE_HEADERS, VARY_COOKIE, type Decision, type ResponseDecision, type Header, type HeaderTarget } from './decision.js';
 export { ANONYMOUS, UNRECOGNIZED, EXPIRED, INVALID, createVerifier, type AuthState, type Verifier } from './verifier.js';
 export { createUpstreamClient, loginErrorFor, LOGIN_MESSAGES, type UpstreamClient, type Profile, type ProfileResult } from './upstream.js';
+export { providerClient, providerProblem, isOpaqueToken, MAX_TOKEN_LENGTH, type IdentityProvider, type LoginInput, type ProviderClient, type ProviderClientOptions } from './provider.js';
+export { bizkithubProvider, type BizkithubProviderOptions } from './bizkithub.js';
 export { createIdentity, rawIdentityId, type Identity, type IdentityStatus } from './identity.js';
 export { IdgateError, ConfigError, UpstreamError, LoginError, LoginThrottledError, RequestError, type IdgateErrorCode, type UpstreamErrorCode, type UpstreamLoginCode } from './errors.js';
 export { readCookie, sessionCookie, clearedCookie, cookieIsSecure, hostnameOf } from './cookies.js';
@@ -25,7 +27,7 @@ export { redact, silentLogger, type Logger } from './logger.js';
 export { bodyKind, readBody, webBody, formFields, payloadTooLarge, MAX_FORM_BYTES, type BodySource } from './body.js';
 export type { IdgateEvent, IdgateEventType, UpstreamOperation } from './events.js';
 export { timeUpstreamCall } from './instrument.js';
-export { diagnose, createDiagnostics, observeUpstream, checkUpstream, diagnosticNames, CHECK_IDENTITY_ID, type Diagnostic, type DiagnosticCode, type DiagnosticNames, type DiagnosticsReporter, type DiagnosticsOptions } from './diagnostics.js';
+export { diagnose, createDiagnostics, observeUpstream, checkUpstream, diagnosticNames, providerNames, DIAGNOSTIC_NAMES, CHECK_IDENTITY_ID, type Diagnostic, type DiagnosticCode, type DiagnosticNames, type DiagnosticsReporter, type DiagnosticsOptions } from './diagnostics.js';
 export { runEndpoint, endpointOptions, type EndpointInput, type EndpointResult, type EndpointSource, type IdentityEndpoint, type StreamResult, type RunEndpointOptions } from './endpoint.js';
 export { createBreaker, type Breaker, type BreakerOptions, type BreakerState } from './breaker.js';
 export { createMetrics, type Metrics } from './metrics.js';

@@ -6,26 +6,33 @@ import type { Logger } from './logger.js';
 import type { CacheStore } from './store.js';
 import type { IdgateEvent } from './events.js';
 import { sessionKeys, type SessionKeys } from './session.js';
+import { bizkithubFields, createBizkithub } from './bizkithub.js';
+import { diagnosticNames } from './diagnostics.js';
+import { providerProblem, type IdentityProvider } from './provider.js';
 
-/** BizKitHub's API key format (customer login API): `PROD`, `DEV_` or `ROOT` and 28 alphanumerics. */
-export const API_KEY_PATTERN = /^(PROD|DEV_|ROOT)[A-Za-z0-9]{28}$/;
+export { API_KEY_PATTERN } from './bizkithub.js';
 
 const fn = <T>(label: string) => z.custom<T>((v) => typeof v === 'function', { message: `expected a function (${label})` });
 const pathLike = z.string().regex(/^\/[^\s]*$/, 'expected a path starting with /');
 
+// The object itself is kept (a class instance's methods need their `this`);
+// what is wrong with it is reported field by field.
+const providerOption = z.custom<IdentityProvider>().superRefine((value, ctx) => {
+  const problem = providerProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem[1], path: problem[0] ? [problem[0]] : [] });
+});
+
 const schema = z
   .object({
-    upstreamUrl: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }),
-    apiKey: z.string().regex(API_KEY_PATTERN, 'expected ^(PROD|DEV_|ROOT)[A-Za-z0-9]{28}$'),
-    apiKeyIn: z.enum(['header', 'query']).default('header'),
-    paths: z
-      .object({
-        login: pathLike.default('/api/v1/customer/login'),
-        profile: pathLike.default('/api/v1/contact/profile'),
-        logout: pathLike.default('/api/v1/contact/logout'),
-      })
-      .strict()
-      .prefault({}),
+    ...bizkithubFields,
+    /**
+     * The identity provider (see `IdentityProvider`). Leave it out for the
+     * built-in BizKitHub provider, configured by `upstreamUrl`, `apiKey`,
+     * `apiKeyIn`, `paths`, `upstream` and `fetch` (and `IDGATE_*`); with it,
+     * those options are refused and those variables not read.
+     * @default bizkithubProvider(…) from the options above
+     */
+    provider: providerOption.optional(),
     loginUrl: pathLike.default('/login'),
     afterLoginUrl: pathLike.default('/'),
     afterLogoutUrl: pathLike.default('/'),
@@ -137,19 +144,38 @@ const schema = z
   })
   .strict();
 
+// With `provider`, the built-in provider's settings are not required (and refused when given).
+const providerSchema = schema.extend({ upstreamUrl: bizkithubFields.upstreamUrl.optional(), apiKey: bizkithubFields.apiKey.optional() });
+
+// The top-level options that configure the built-in BizKitHub provider, and their names in bizkithubProvider().
+const BIZKITHUB_OPTIONS: Record<string, string> = { upstreamUrl: 'upstreamUrl', apiKey: 'apiKey', apiKeyIn: 'apiKeyIn', paths: 'paths', upstream: 'http', fetch: 'fetch' };
+
 /**
  * Options accepted by `createIdgate()` and every adapter's `identityMiddleware()`.
  * Anything left out is read from `IDGATE_*` environment variables, then defaults.
  */
-export type IdgateOptions = Omit<z.input<typeof schema>, 'upstreamUrl' | 'apiKey'> & {
-  /** Base URL of the identity API. Env: `IDGATE_UPSTREAM_URL`. Required. */
+export type IdgateOptions = Omit<z.input<typeof schema>, 'upstreamUrl' | 'apiKey' | 'provider'> & {
+  /** Base URL of the BizKitHub identity API. Env: `IDGATE_UPSTREAM_URL`. Required unless `provider` is given (then refused). */
   upstreamUrl?: string;
-  /** API key, `^(PROD|DEV_|ROOT)[A-Za-z0-9]{28}$`. Env: `IDGATE_API_KEY`. Required. */
+  /** BizKitHub API key, `^(PROD|DEV_|ROOT)[A-Za-z0-9]{28}$`. Env: `IDGATE_API_KEY`. Required unless `provider` is given (then refused). */
   apiKey?: string;
+  /**
+   * Another identity provider than the built-in BizKitHub one (see
+   * `IdentityProvider`, `bizkithubProvider`). With it, `upstreamUrl`,
+   * `apiKey`, `apiKeyIn`, `paths`, `upstream` and `fetch` are refused (they
+   * configure the built-in provider) and their `IDGATE_*` variables not read.
+   */
+  provider?: IdentityProvider;
 };
 
 /** Options after validation and defaults; frozen. */
-export type IdgateConfig = Readonly<Omit<z.output<typeof schema>, 'secret'>> & {
+export type IdgateConfig = Readonly<Omit<z.output<typeof schema>, 'secret' | 'upstreamUrl' | 'apiKey' | 'provider'>> & {
+  /** The identity provider: the `provider` option, or the built-in BizKitHub one. */
+  readonly provider: IdentityProvider;
+  /** The built-in BizKitHub provider's base URL; undefined with the `provider` option. */
+  readonly upstreamUrl: string | undefined;
+  /** The built-in BizKitHub provider's API key; undefined with the `provider` option. */
+  readonly apiKey: string | undefined;
   /** The newest secret: signs cookies, keys hashes. */
   readonly secret: string;
   /** Every accepted secret, newest first (rotation). */
@@ -204,14 +230,27 @@ const ENV_NAME: Record<string, string> = Object.fromEntries(
  * const config = resolveConfig({ upstreamUrl: 'http://127.0.0.1:4010', apiKey: process.env.KEY });
  */
 export function resolveConfig(options: IdgateOptions = {}, env: NodeJS.ProcessEnv = process.env): IdgateConfig {
-  const envOptions = fromEnv(env);
-  const merged: Record<string, unknown> = { ...envOptions, ...(options as Record<string, unknown>) };
-  for (const key of ['cookie', 'cache'] as const) {
-    if (envOptions[key] && (options as Record<string, unknown>)[key]) {
-      merged[key] = { ...(envOptions[key] as object), ...((options as Record<string, unknown>)[key] as object) };
+  const given = (options ?? {}) as Record<string, unknown>;
+  const withProvider = given.provider !== undefined;
+  if (withProvider) {
+    for (const [key, instead] of Object.entries(BIZKITHUB_OPTIONS)) {
+      if (given[key] !== undefined) {
+        throw new ConfigError(
+          `idgate: options \`provider\` and \`${key}\` conflict: \`${key}\` configures the built-in BizKitHub provider, which \`provider\` replaces (pass it as bizkithubProvider({ ${instead} }), or leave \`provider\` out)`,
+        );
+      }
     }
   }
-  const parsed = schema.safeParse(merged);
+  const envOptions = fromEnv(env);
+  // With another provider, the built-in one's variables mean nothing: not read.
+  if (withProvider) for (const key of Object.keys(BIZKITHUB_OPTIONS)) delete envOptions[key];
+  const merged: Record<string, unknown> = { ...envOptions, ...given };
+  for (const key of ['cookie', 'cache'] as const) {
+    if (envOptions[key] && given[key]) {
+      merged[key] = { ...(envOptions[key] as object), ...(given[key] as object) };
+    }
+  }
+  const parsed = (withProvider ? providerSchema : schema).safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join('.') || '(options)';
@@ -235,8 +274,17 @@ export function resolveConfig(options: IdgateOptions = {}, env: NodeJS.ProcessEn
   // A per-process random key still signs and hashes consistently within one
   // instance (development); instances that share a store need the same `secret`.
   const secrets = c.secret === undefined ? [randomBytes(32).toString('hex')] : typeof c.secret === 'string' ? [c.secret] : [...c.secret];
+  const provider =
+    c.provider ??
+    createBizkithub(
+      { upstreamUrl: c.upstreamUrl!, apiKey: c.apiKey!, apiKeyIn: c.apiKeyIn, paths: c.paths, http: c.upstream, fetch: c.fetch },
+      diagnosticNames(options, { upstreamUrl: c.upstreamUrl!, paths: c.paths }),
+    );
   return Object.freeze({
     ...c,
+    provider,
+    upstreamUrl: c.upstreamUrl,
+    apiKey: c.apiKey,
     secret: secrets[0]!,
     secrets: Object.freeze(secrets),
     keys: sessionKeys(secrets),

@@ -29,8 +29,24 @@ export interface DiagnosticNames {
   upstreamUrl: string;
   /** Host (and port) of the upstream, never its userinfo or query. */
   host: string;
-  /** The configured path of each call. */
-  paths: Readonly<Record<'login' | 'profile' | 'logout', string>>;
+  /** The configured path of each call (HTTP providers that have them). */
+  paths?: Readonly<Record<'login' | 'profile' | 'logout', string>> | undefined;
+}
+
+/**
+ * Where a provider keeps the names its diagnostics use (the built-in
+ * BizKitHub provider: the option or `IDGATE_*` variable to fix); a provider
+ * without them gets `providerNames(provider.name)`.
+ */
+export const DIAGNOSTIC_NAMES: unique symbol = Symbol.for('idgate.diagnosticNames');
+
+/**
+ * Names for the diagnostics of a provider that does not bring its own: its
+ * settings, as a whole.
+ * @example providerNames('sessions').upstreamUrl // 'the settings of provider "sessions"'
+ */
+export function providerNames(name: string): DiagnosticNames {
+  return { apiKey: `the credentials of provider "${name}"`, upstreamUrl: `the settings of provider "${name}"`, host: `provider "${name}"` };
 }
 
 /** Names for a diagnostic's message, from the options as given (before the environment filled them in). */
@@ -75,10 +91,10 @@ export function diagnose(err: unknown, operation: 'login' | 'profile' | 'logout'
     return { code: 'IDGATE_UPSTREAM_REJECTED', message: `idgate: the upstream rejected ${names.apiKey} (${what})` };
   }
   if (status === 404 && !err.outage) {
-    return {
-      code: 'IDGATE_UPSTREAM_PATH_NOT_FOUND',
-      message: `idgate: the upstream at ${names.host} answered 404 on ${names.paths[operation]} (${operation}); check ${names.upstreamUrl} and the \`paths.${operation}\` option`,
-    };
+    const where = names.paths
+      ? ` on ${names.paths[operation]} (${operation}); check ${names.upstreamUrl} and the \`paths.${operation}\` option`
+      : ` (${operation}); check ${names.upstreamUrl}`;
+    return { code: 'IDGATE_UPSTREAM_PATH_NOT_FOUND', message: `idgate: the upstream at ${names.host} answered 404${where}` };
   }
   const system = systemCause(err);
   if (system?.code === 'ENOTFOUND' || system?.code === 'EAI_AGAIN') {

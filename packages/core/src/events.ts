@@ -34,9 +34,10 @@ export type IdgateEvent =
    * (an answer idgate expected, an expired session included), `rejected` (a
    * definitive refusal: wrong password, a KYC validation error) or `error`
    * (timeout, network, 5xx, malformed answer). `code` is the typed error's
-   * code. It carries no identityId, e-mail, key or message text.
+   * code; `provider` the identity provider's `name` (verify, login, logout).
+   * It carries no identityId, e-mail, key or message text.
    */
-  | { type: 'upstream-call'; operation: UpstreamOperation; startedAt: number; seconds: number; outcome: 'ok' | 'rejected' | 'error'; code?: string }
+  | { type: 'upstream-call'; operation: UpstreamOperation; startedAt: number; seconds: number; outcome: 'ok' | 'rejected' | 'error'; code?: string; provider?: string }
   /** Another instance held the verification lease longer than `cache.lease.wait`: this one asked the upstream itself. */
   | { type: 'lease-wait-expired'; key: string; ms: number }
   /** A session's verification came from an entry another instance wrote (shared store), not from the upstream. */

@@ -8,12 +8,13 @@ import { redact, silentLogger, type Logger } from './logger.js';
 import { clientRetryAfter } from './http.js';
 import { isNavigation, pathOf, type IdentityRequest } from './request.js';
 import { safeReturnTo } from './returnTo.js';
-import { createUpstreamClient, type UpstreamClient } from './upstream.js';
+import type { UpstreamClient } from './upstream.js';
+import { providerClient } from './provider.js';
 import { ANONYMOUS, createVerifier, type AuthState, type Verifier } from './verifier.js';
 import { login, logout } from './flows.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 import { compileProtect } from './protect.js';
-import { checkUpstream, createDiagnostics, diagnosticNames, observeUpstream } from './diagnostics.js';
+import { createDiagnostics } from './diagnostics.js';
 import type { AccessRule } from './kit.js';
 
 /** Options of `requireIdentity()` in every adapter. */
@@ -67,11 +68,13 @@ export interface Idgate {
   /** Emit an event to `onEvent` (errors in the listener are logged, never thrown). */
   emit(event: IdgateEvent): void;
   /**
-   * Start-up check: one cheap upstream call (the profile of an identity that
-   * does not exist). Resolves when the upstream is reachable and accepts the
-   * key; throws `ConfigError` naming the variable to fix when it rejects the
-   * key, answers 404 on the profile path, or its host does not resolve or
-   * refuses connections; throws `UpstreamError` on an outage (timeout, 5xx).
+   * Start-up check: the provider's `check` (BizKitHub: one cheap upstream
+   * call, the profile of an identity that does not exist; a provider without
+   * `check` is not probed). Resolves when the upstream is reachable and
+   * accepts the key; throws `ConfigError` naming the variable to fix when it
+   * rejects the key, answers 404 on the profile path, or its host does not
+   * resolve or refuses connections; throws `UpstreamError` on an outage
+   * (timeout, 5xx).
    * @example
    * const gate = createIdgate();
    * await gate.check(); // before app.listen()
@@ -112,11 +115,12 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
       }
     : undefined;
   const emit = listener ?? (() => {});
-  // Configuration-class failures (key rejected, path 404, DNS, refused) reach the
-  // operator once per cause per minute, through the logger or process warnings.
-  const names = diagnosticNames(options as IdgateOptions | undefined, config);
-  const rawUpstream = createUpstreamClient(config, listener);
-  const upstream = observeUpstream(rawUpstream, createDiagnostics({ logger: config.logger && logger, now: config.now }), names);
+  // Core wraps the provider (the built-in BizKitHub one unless `provider` gave
+  // another): deadline, breaker, timing events, typed errors, and diagnostics:
+  // configuration-class failures (key rejected, path 404, DNS, refused) reach
+  // the operator once per cause per minute, through the logger or process warnings.
+  const diagnostics = createDiagnostics({ logger: config.logger && logger, now: config.now });
+  const upstream = providerClient(config.provider, { breaker: config.breaker, now: config.now, emit: listener, diagnostics });
   const verifier = createVerifier(config, upstream, listener, logger);
   const throttle = createLoginThrottle(config, emit);
   const now = config.now ?? Date.now;
@@ -214,7 +218,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
 
     login: (req, body, stream) => login(gate, req, body, stream),
     logout: (req, stream) => logout(gate, req, stream),
-    check: () => checkUpstream(rawUpstream, names),
+    check: () => upstream.check(),
   };
   Object.defineProperty(gate, IDGATE, { value: true });
   return Object.freeze(gate);

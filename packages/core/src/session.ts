@@ -3,7 +3,9 @@ import { createHash, createHmac, hkdfSync, timingSafeEqual, createCipheriv, crea
 import { isIdentityId } from './normalize.js';
 
 /**
- * idgate's own session cookie value: `<identityId>.<issuedAt>.<tag>`, where
+ * idgate's own session cookie value: `<token>.<issuedAt>.<tag>`, where the
+ * token is the provider's (BizKitHub: the 32-character identityId; it never
+ * holds a `.`),
  * issuedAt is the session's start in epoch seconds (base 36) and tag a MAC
  * (HMAC-SHA256, 128 bits, base64url) over both under the first `secret`.
  * The absolute lifetime travels in the cookie, so no instance, eviction or
@@ -11,7 +13,7 @@ import { isIdentityId } from './normalize.js';
  * any I/O.
  */
 export interface SessionToken {
-  /** The upstream identityId. */
+  /** The provider's session token (BizKitHub: the upstream identityId). */
   readonly id: string;
   /** Epoch ms the session started (login); the absolute lifetime counts from here. */
   readonly issuedAt: number;
@@ -54,7 +56,8 @@ function tagOf(key: Buffer, payload: string): string {
 }
 
 /**
- * The signed cookie value for an upstream identityId issued at `issuedAt` (ms).
+ * The signed cookie value for a provider's session token (BizKitHub: the
+ * upstream identityId) issued at `issuedAt` (ms). The token must not hold a `.`.
  * @example signSession(keys, identityId, Date.now()) // 'Ab3…9.sk2x1c.q0…'
  */
 export function signSession(keys: SessionKeys, id: string, issuedAt: number): string {
@@ -65,18 +68,22 @@ export function signSession(keys: SessionKeys, id: string, issuedAt: number): st
 /**
  * Read a cookie value: a `SessionToken` when idgate issued it (its tag
  * verifies under one of the secrets), else undefined. `legacy` accepts a bare
- * upstream identityId (a cookie set before signing), for a migration window.
+ * token (a cookie set before signing), for a migration window. `isToken` is
+ * the provider's token grammar (default: BizKitHub's identityId); a token it
+ * refuses is refused here, before any MAC or I/O.
  * Runs on a cache miss only; a hit never gets here.
  */
-export function openSession(keys: SessionKeys, value: string, legacy: boolean): SessionToken | undefined {
-  if (value.length === 32) return legacy && isIdentityId(value) ? { id: value, issuedAt: Number.NaN, signed: false } : undefined;
-  // 32 + '.' + 1..9 base36 digits + '.' + 22
-  if (value.length < 57 || value.length > 65 || value.charCodeAt(32) !== 0x2e) return undefined;
-  const id = value.slice(0, 32);
-  const dot = value.indexOf('.', 33);
-  if (dot === -1 || value.length - dot - 1 !== TAG_CHARS || !isIdentityId(id)) return undefined;
-  const stamp = value.slice(33, dot);
+export function openSession(keys: SessionKeys, value: string, legacy: boolean, isToken: (value: string) => boolean = isIdentityId): SessionToken | undefined {
+  const first = value.indexOf('.');
+  if (first === -1) return legacy && isToken(value) ? { id: value, issuedAt: Number.NaN, signed: false } : undefined;
+  // token + '.' + 1..9 base36 digits + '.' + 22
+  const dot = value.length - TAG_CHARS - 1;
+  const digits = dot - first - 1;
+  if (digits < 1 || digits > 9 || value.charCodeAt(dot) !== 0x2e) return undefined;
+  const stamp = value.slice(first + 1, dot);
   if (!/^[0-9a-z]{1,9}$/.test(stamp)) return undefined;
+  const id = value.slice(0, first);
+  if (!isToken(id)) return undefined;
   const payload = value.slice(0, dot);
   const given = Buffer.from(value.slice(dot + 1), 'latin1');
   for (const key of keys.mac) {

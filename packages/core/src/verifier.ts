@@ -421,9 +421,11 @@ export function createVerifier(
     return flight.promise;
   }
 
+  // The provider's token grammar (undefined: BizKitHub's identityId, openSession's default).
+  const isToken = upstream.isToken?.bind(upstream);
   /** The cookie as idgate reads it: a token it signed (or a legacy one in the window), else undefined. */
   function open(value: string): SessionToken | undefined {
-    return openSession(keys, value, legacyUntil !== 0 && legacyAllowed());
+    return openSession(keys, value, legacyUntil !== 0 && legacyAllowed(), isToken);
   }
 
   function miss(value: string): AuthState | Promise<AuthState> {

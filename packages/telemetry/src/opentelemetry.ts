@@ -32,9 +32,9 @@ const UPSTREAM: Record<UpstreamOperation, string> = {
  * with the call's real start and end time, under the context active when the
  * call settled (your request's span, with Node's HTTP instrumentation). The
  * span is recorded when the call settles, so it has no children of its own.
- * Attributes: `idgate.operation`, `idgate.upstream` (bizkithub, bookbag or
- * azakaw), `idgate.outcome` (ok, rejected, error) and `error.type` (the typed
- * error's code); never an identityId, e-mail, key, URL or message. A failure
+ * Attributes: `idgate.operation`, `idgate.upstream` (bizkithub or the
+ * identity provider's `name`, bookbag or azakaw), `idgate.outcome` (ok,
+ * rejected, error) and `error.type` (the typed error's code); never an identityId, e-mail, key, URL or message. A failure
  * (`error`) sets the span status to ERROR; a definitive refusal (a wrong
  * password) does not. Without an OpenTelemetry SDK the API is a no-op.
  * @example
@@ -49,7 +49,8 @@ export function openTelemetryTracing(options: OpenTelemetryTracingOptions = {}):
       if (event.type !== 'upstream-call') return;
       const attributes: Attributes = {
         'idgate.operation': event.operation,
-        'idgate.upstream': UPSTREAM[event.operation],
+        // The identity provider's name on its calls (bizkithub unless another was configured).
+        'idgate.upstream': event.provider ?? UPSTREAM[event.operation],
         'idgate.outcome': event.outcome,
       };
       if (event.code !== undefined) attributes['error.type'] = event.code;
