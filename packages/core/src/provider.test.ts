@@ -143,6 +143,25 @@ describe('core wraps a provider', () => {
     expect(await caught(down.login({ email: 'a@example.com', password: 'pw' }))).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
   });
 
+  it('login: an empty or over-long password is INVALID_CREDENTIALS (401) and a bad client IP a 400, before any call and while the circuit is open', async () => {
+    const provider = scripted({ verify: async () => Promise.reject(new TypeError('fetch failed')) });
+    const client = providerClient(provider, { breaker: { threshold: 1, cooldown: 60_000 } });
+    for (const open of [false, true]) {
+      if (open) await caught(client.profile(TOKEN));
+      expect(client.circuit()).toBe(open ? 'open' : 'closed');
+      for (const password of ['', 'x'.repeat(1025), 42 as unknown as string]) {
+        expect(await caught(client.login({ email: 'a@example.com', password }))).toMatchObject({ code: 'INVALID_CREDENTIALS', status: 401 });
+      }
+      expect(await caught(client.login({ email: 'a@example.com', password: 'pw', customerRealIp: 'not-an-ip' }))).toMatchObject({ code: 'BAD_REQUEST' });
+    }
+    expect(provider.calls.filter((c) => c.startsWith('login'))).toEqual([]);
+    // The longest accepted password reaches the provider; its IP arrives normalised.
+    const seen: unknown[] = [];
+    const ok = providerClient(scripted({ login: async (input) => (seen.push(input.customerRealIp), TOKEN) }), { breaker });
+    expect(await ok.login({ email: 'a@example.com', password: 'x'.repeat(1024), customerRealIp: '::ffff:10.0.0.1' })).toBe(TOKEN);
+    expect(seen).toEqual(['10.0.0.1']);
+  });
+
   it('login: a token outside the grammar, or outside the cookie grammar whatever isToken says, is UPSTREAM_BAD_RESPONSE', async () => {
     for (const token of ['a.b', '', 'x'.repeat(257), 'has space', 42]) {
       const client = providerClient(scripted({ login: async () => token as string }), { breaker: { threshold: 100, cooldown: 1 } });

@@ -7,7 +7,10 @@ import { diagnose, DIAGNOSTIC_NAMES, observeUpstream, providerNames, type Diagno
 import { ConfigError, IdgateError, LoginError, RequestError, UpstreamError, type IdgateErrorCode } from './errors.js';
 import type { IdgateEvent } from './events.js';
 import { timeUpstreamCall } from './instrument.js';
-import { isIdentityId, normalizeEmail } from './normalize.js';
+import { isIdentityId, normalizeEmail, normalizeIp } from './normalize.js';
+
+/** The longest password core passes to a provider. */
+const MAX_PASSWORD = 1024;
 import type { UpstreamClient } from './upstream.js';
 
 /** The profile of a verified session, as a provider answers it. */
@@ -329,11 +332,18 @@ export function providerClient(provider: IdentityProvider, options: ProviderClie
     circuit: breaker.state,
     login: async (input, signal) => {
       const label = `${name} login`;
-      // A bad e-mail is the client's 400, even while the circuit is open.
+      // What the client got wrong is answered before any call, even while the
+      // circuit is open: a bad e-mail or client IP is a 400, a password no
+      // account can have (empty, over 1,024 characters) the same 401 as a wrong one.
       const email = normalizeEmail(input.email);
+      const { password } = input;
+      if (typeof password !== 'string' || password.length === 0 || password.length > MAX_PASSWORD) {
+        throw new LoginError('INVALID_CREDENTIALS', 'Wrong e-mail or password.', { status: 401 });
+      }
+      const customerRealIp = input.customerRealIp === undefined ? undefined : normalizeIp(input.customerRealIp);
       return breaker.run(async () => {
         try {
-          const token = await bounded(timeout, label, signal, (s) => provider.login({ email, password: input.password, customerRealIp: input.customerRealIp }, s));
+          const token = await bounded(timeout, label, signal, (s) => provider.login({ email, password, customerRealIp }, s));
           if (typeof token !== 'string' || !isToken(token)) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `${label}: the provider's token does not match its grammar`);
           return token;
         } catch (err) {
