@@ -123,7 +123,6 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
   const upstream = providerClient(config.provider, { breaker: config.breaker, now: config.now, emit: listener, diagnostics });
   const verifier = createVerifier(config, upstream, listener, logger);
   const throttle = createLoginThrottle(config, emit);
-  const now = config.now ?? Date.now;
   const renewMs = config.cookie.renewInterval * 1000;
   const absoluteMs = config.cookie.absoluteLifetime * 1000;
   const protect = compileProtect(config);
@@ -151,7 +150,8 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
   function renew(state: AuthState, req: IdentityRequest): AuthState {
     const session = state.session;
     if (session === undefined) return state;
-    const t = now();
+    // The clock as the lookup that answered this request read it (no second read per request).
+    const t = session.seenAt;
     if (t - session.renewedAt < renewMs) return state;
     const maxAge = Math.min(config.cookie.maxAge, Math.floor((session.since + absoluteMs - t) / 1000));
     if (maxAge <= 0) return state;
@@ -193,8 +193,9 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
         if (rule?.where && state.identity && !rule.where(state.identity)) {
           return { kind: 'reject', statusCode: 403, body: { error: 'FORBIDDEN' }, headers: state.headers, setCookies: NONE };
         }
-        const decided = config.cookie.rolling || state.session?.legacy ? renew(state, req) : state;
-        return rule !== undefined && decided === state ? ALREADY_APPLIED : decided;
+        // A rule runs after the middleware, whose decision already renewed the cookie if it was due.
+        if (rule !== undefined) return ALREADY_APPLIED;
+        return config.cookie.rolling || state.session?.legacy ? renew(state, req) : state;
       }
       const required = rule?.required === true || protects(req.url);
       switch (state.status) {

@@ -18,6 +18,12 @@ export interface SessionClock {
   readonly since: number;
   /** Epoch ms the cookie was last (re)issued or renewed. */
   renewedAt: number;
+  /**
+   * Epoch ms of the latest lookup that answered this session (the clock read
+   * for the request being decided): the rolling cookie's renewal counts from
+   * it, so a hit reads the clock once, not once per decision.
+   */
+  seenAt: number;
   /** The signed cookie value to (re)issue. */
   readonly value: string;
   /** The request carried a legacy unsigned cookie: answer with the signed one. */
@@ -219,19 +225,19 @@ export function createVerifier(
     const own = Buffer.from(value, 'latin1').toString('latin1');
     let session = previous?.session;
     if (session === undefined) {
-      if (token.signed) session = { since: token.issuedAt, renewedAt: at, value: own };
+      if (token.signed) session = { since: token.issuedAt, renewedAt: at, seenAt: at, value: own };
       else {
         // A legacy cookie: the session starts now, and is answered with a signed cookie.
         const since = at;
-        session = { since, renewedAt: 0, value: signSession(keys, token.id, since), legacy: true };
+        session = { since, renewedAt: 0, seenAt: at, value: signSession(keys, token.id, since), legacy: true };
       }
-    }
+    } else session.seenAt = at;
     const fresh = state('authenticated', createIdentity(profile, at, token.id), privateHeaders, { session });
     const alias = session.value !== own ? session.value : undefined;
     // The entry keeps the identity, not the upstream profile as well: one copy of each field.
     const entry: Entry = alias === undefined ? { state: fresh, at, key, id: token.id, session } : { state: fresh, at, key, id: token.id, session, alias };
     positive.set(own, entry);
-    if (alias !== undefined) positive.set(alias, { ...entry, alias: own, session: { since: session.since, renewedAt: at, value: alias } });
+    if (alias !== undefined) positive.set(alias, { ...entry, alias: own, session: { since: session.since, renewedAt: at, seenAt: at, value: alias } });
     byKey.set(key, own);
     return fresh;
   }
@@ -454,6 +460,7 @@ export function createVerifier(
       }
       // age < 0: this clock went back since the verification; re-verify rather than trust it.
       if (age < ttl && age >= 0) {
+        entry.session.seenAt = t;
         if (emit) emit({ type: 'cache-hit', key: entry.key });
         // Refresh-ahead: an active session is re-verified in the background
         // (which also renews it upstream) before its entry runs out.

@@ -55,4 +55,24 @@ describe('@idgate/koa', () => {
     bare.use(requireIdentity());
     expect((await fetch(await listen(bare))).status).toBe(500);
   });
+
+  it('ctx.identity reads ctx.state (an accessor, not a property added per request); an app may assign either', async () => {
+    const app = new Koa();
+    app.use(identityMiddleware({ upstreamUrl: mock.url, apiKey: MOCK_API_KEY }));
+    const login = loginHandler();
+    app.use((ctx, next) => (ctx.path === '/login' ? login(ctx, next) : next()));
+    app.use((ctx) => {
+      if (ctx.query.stub) ctx.identity = { id: 'stub', email: 'stub@example.com', attributes: {}, verifiedAt: new Date(0) };
+      if (ctx.query.state) ctx.state.identity = { id: 'state', email: 'state@example.com', attributes: {}, verifiedAt: new Date(0) };
+      ctx.body = { id: ctx.identity?.id ?? null, status: ctx.identityStatus, own: Object.keys(ctx).includes('identity') };
+    });
+    const url = await listen(app);
+    const signedIn = await fetch(`${url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'demo@example.com', password: 'demo-password' }) });
+    const cookie = signedIn.headers.getSetCookie()[0]!.split(';')[0]!;
+    expect(await (await fetch(url, { headers: { cookie } })).json()).toEqual({ id: 'c_demo', status: 'authenticated', own: false });
+    expect(await (await fetch(`${url}/?state=1`)).json()).toEqual({ id: 'state', status: 'anonymous', own: false });
+    expect(await (await fetch(`${url}/?stub=1`)).json()).toEqual({ id: 'stub', status: 'anonymous', own: true });
+    // The next request is not affected by the last one's assignment.
+    expect(await (await fetch(url)).json()).toEqual({ id: null, status: 'anonymous', own: false });
+  });
 });

@@ -7,18 +7,52 @@ import './types.js';
 export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';
 export { createIdgate } from '@idgate/core';
 
-const GATE = Symbol.for('idgate.koa.gate');
-const STATE = Symbol.for('idgate.koa.state');
-type Tagged = Context & { [GATE]?: Idgate; [STATE]?: AuthState };
+const TAG = Symbol.for('idgate.koa.tag');
+type Tagged = Context & { [TAG]?: KoaRequest };
 
-/** Koa's context seen as core's neutral `IdentityRequest`; getters, so `ctx.ip` (which honours `app.proxy`) is only computed when a decision needs it. */
+/**
+ * Koa's context seen as core's neutral `IdentityRequest`, and what the
+ * middleware leaves for later handlers (the gate, the resolved state): one
+ * object, one property on `ctx`. Getters, so `ctx.ip` (which honours
+ * `app.proxy`) is only computed when a decision needs it.
+ */
 class KoaRequest implements IdentityRequest {
-  constructor(private readonly ctx: Context) {}
+  state: AuthState | undefined = undefined;
+  constructor(private readonly ctx: Context, readonly gate: Idgate) {}
   get method() { return this.ctx.method; }
   get url() { return this.ctx.originalUrl; }
   get headers() { return this.ctx.req.headers; }
   get ip() { return this.ctx.ip; }
   get protocol() { return this.ctx.protocol as 'http' | 'https'; }
+}
+
+/**
+ * `ctx.identity` and `ctx.identityStatus` are accessors on the app's context
+ * prototype reading `ctx.state`, installed once per app: two fewer
+ * properties added to every request's context. An own property an app sets
+ * takes precedence.
+ */
+let accessorsOn: object | null = null;
+const installed = new WeakSet<object>();
+
+function exposeOn(ctx: Context): void {
+  const proto = Object.getPrototypeOf(ctx) as object;
+  if (!installed.has(proto)) {
+    installed.add(proto);
+    for (const name of ['identity', 'identityStatus'] as const) {
+      Object.defineProperty(proto, name, {
+        configurable: true,
+        enumerable: false,
+        get(this: Context) {
+          return (this.state as Record<string, unknown> | undefined)?.[name];
+        },
+        set(this: Context, value: unknown) {
+          Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+        },
+      });
+    }
+  }
+  accessorsOn = proto;
 }
 
 function apply(ctx: Context, decision: Decision, next: Next): Promise<unknown> | undefined {
@@ -30,20 +64,23 @@ function apply(ctx: Context, decision: Decision, next: Next): Promise<unknown> |
   return undefined;
 }
 
-function gateOf(ctx: Tagged, name: string): Idgate {
-  const gate = ctx[GATE];
-  if (!gate) throw mountedFirst(name, 'app.use(identityMiddleware()) mounted');
-  return gate;
+function tagOf(ctx: Tagged, name: string): KoaRequest {
+  const tag = ctx[TAG];
+  if (!tag) throw mountedFirst(name, 'app.use(identityMiddleware()) mounted');
+  return tag;
 }
 
 /** A body a Koa body parser already read, if one is mounted. */
 const parsedBody = (ctx: Context): unknown => (ctx.request as { body?: unknown }).body;
 
-function settle(gate: Idgate, ctx: Tagged, next: Next, state: AuthState): Promise<unknown> | undefined {
-  ctx[STATE] = state;
-  ctx.state.identity = ctx.identity = state.identity;
-  ctx.state.identityStatus = ctx.identityStatus = state.status;
-  return apply(ctx, gate.decide(state, new KoaRequest(ctx)), next);
+function settle(tag: KoaRequest, ctx: Tagged, next: Next, state: AuthState): Promise<unknown> | undefined {
+  tag.state = state;
+  ctx.state.identity = state.identity;
+  ctx.state.identityStatus = state.status;
+  if (Object.getPrototypeOf(ctx) !== accessorsOn) exposeOn(ctx);
+  // An app that assigned ctx.identity itself keeps its own property, kept current.
+  if (Object.hasOwn(ctx, 'identity') || Object.hasOwn(ctx, 'identityStatus')) Object.assign(ctx, { identity: state.identity, identityStatus: state.status });
+  return apply(ctx, tag.gate.decide(state, tag), next);
 }
 
 /**
@@ -59,11 +96,12 @@ function settle(gate: Idgate, ctx: Tagged, next: Next, state: AuthState): Promis
 export function identityMiddleware(options?: IdgateOptions | Idgate): Middleware {
   const gate = createIdgate(options);
   return function idgate(ctx: Tagged, next) {
-    ctx[GATE] = gate;
+    const tag = new KoaRequest(ctx, gate);
+    ctx[TAG] = tag;
     const state = gate.authenticate(ctx.req);
     // A cache hit settles synchronously: no await, no extra promise.
-    if (state instanceof Promise) return state.then((s) => settle(gate, ctx, next, s));
-    return settle(gate, ctx, next, state);
+    if (state instanceof Promise) return state.then((s) => settle(tag, ctx, next, s));
+    return settle(tag, ctx, next, state);
   };
 }
 
@@ -81,7 +119,8 @@ export function identityMiddleware(options?: IdgateOptions | Idgate): Middleware
 export function requireIdentity(options: RequireOptions = {}): Middleware {
   const rule = requiredRule(options);
   return function requireIdentity(ctx: Tagged, next) {
-    return apply(ctx, gateOf(ctx, 'requireIdentity()').decide(ctx[STATE]!, new KoaRequest(ctx), rule), next);
+    const tag = tagOf(ctx, 'requireIdentity()');
+    return apply(ctx, tag.gate.decide(tag.state!, tag, rule), next);
   };
 }
 
@@ -94,8 +133,8 @@ export function requireIdentity(options: RequireOptions = {}): Middleware {
  */
 export function loginHandler(): Middleware {
   return async function loginHandler(ctx: Tagged, next) {
-    const gate = gateOf(ctx, 'loginHandler()');
-    await apply(ctx, await gate.login(new KoaRequest(ctx), parsedBody(ctx), ctx.req), next);
+    const tag = tagOf(ctx, 'loginHandler()');
+    await apply(ctx, await tag.gate.login(tag, parsedBody(ctx), ctx.req), next);
   };
 }
 
@@ -107,14 +146,16 @@ export function loginHandler(): Middleware {
  */
 export function logoutHandler(): Middleware {
   return async function logoutHandler(ctx: Tagged, next) {
-    await apply(ctx, await gateOf(ctx, 'logoutHandler()').logout(new KoaRequest(ctx), ctx.req), next);
+    const tag = tagOf(ctx, 'logoutHandler()');
+    await apply(ctx, await tag.gate.logout(tag, ctx.req), next);
   };
 }
 
 function endpointHandler(name: string, endpoint: IdentityEndpoint): Middleware {
   return async function identityEndpoint(ctx: Tagged, next) {
-    const input = { identity: ctx.state.identity, request: new KoaRequest(ctx), body: parsedBody(ctx), stream: ctx.req };
-    await serveNodeEndpoint(gateOf(ctx, name), endpoint, input, ctx.res, {
+    const tag = tagOf(ctx, name);
+    const input = { identity: ctx.state.identity, request: tag, body: parsedBody(ctx), stream: ctx.req };
+    await serveNodeEndpoint(tag.gate, endpoint, input, ctx.res, {
       decision: (decision) => apply(ctx, decision, next),
       takeOver: () => { ctx.respond = false; }, // Koa steps aside; the raw response is written as chunks arrive
     });
