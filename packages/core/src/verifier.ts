@@ -9,6 +9,7 @@ import { createIdentity, type Identity, type IdentityStatus } from './identity.j
 import type { Logger } from './logger.js';
 import { randomBytes } from 'node:crypto';
 import { identityKey, type CacheStore, type StoreClaim, type StoredIdentity } from './store.js';
+import { SieveCache } from './sieve.js';
 import { openSession, openValue, sealValue, signSession, type SessionToken } from './session.js';
 import type { Profile, UpstreamClient } from './upstream.js';
 
@@ -132,11 +133,11 @@ export function createVerifier(
   const perf = config.now ? { perf: { now }, ttlResolution: 0 } : {};
   // key -> cookie value: invalidations (local, or another instance's) arrive by key.
   const byKey = new Map<string, string>();
-  const positive = new LRUCache<string, Entry>({
-    max: config.cache.max,
-    dispose: (entry: Entry, value: string, reason: string) => {
-      if (reason !== 'set' && byKey.get(entry.key) === value) byKey.delete(entry.key);
-    },
+  // Verified sessions by cookie value. SIEVE, not LRU: a hit (every signed-in
+  // request) is one Map lookup and one flag, where lru-cache's get also
+  // reorders its list (bench/PROFILE.md).
+  const positive = new SieveCache<string, Entry>(config.cache.max, (entry, value) => {
+    if (byKey.get(entry.key) === value) byKey.delete(entry.key);
   });
   const negative = new LRUCache<string, AuthState>({ max: config.cache.negativeMax, ttl: Math.max(1, negativeTtl), ...perf });
   // Logged-out sessions, by key, each kept until its cookie's absolute

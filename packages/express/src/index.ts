@@ -20,11 +20,6 @@ import './types.js';
 export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, EndpointSource, IdentityEndpoint } from '@idgate/core';
 export { createIdgate } from '@idgate/core';
 
-/** What the middleware leaves for requireIdentity and the handlers on one request. */
-interface Tag {
-  readonly gate: Idgate;
-  state?: AuthState;
-}
 /**
  * Tags live in a WeakMap, not in properties on `req`: under Express 5 every
  * request's `req` has a hidden class of its own, so each property added to it
@@ -79,9 +74,15 @@ function exposeOn(req: Request, tag: Tag): void {
   accessorsOn = Object.getPrototypeOf(req) as object;
 }
 
-/** Express's request seen as core's neutral `IdentityRequest`; getters, so `req.ip` is only computed when a decision needs it. */
-class ExpressRequest implements IdentityRequest {
-  constructor(private readonly req: Request) {}
+/**
+ * Express's request seen as core's neutral `IdentityRequest`, and what the
+ * middleware leaves for requireIdentity and the handlers (the gate, the
+ * resolved state): one object per request. Getters, so `req.ip` is only
+ * computed when a decision needs it.
+ */
+class Tag implements IdentityRequest {
+  state: AuthState | undefined = undefined;
+  constructor(private readonly req: Request, readonly gate: Idgate) {}
   get method() { return this.req.method; }
   get url() { return this.req.originalUrl; }
   get headers() { return this.req.headers; }
@@ -100,7 +101,7 @@ function apply(res: Response, decision: Decision, next: NextFunction): void {
 function settle(tag: Tag, req: Request, res: Response, next: NextFunction, state: AuthState): void {
   tag.state = state;
   if (Object.getPrototypeOf(req) !== accessorsOn || Object.hasOwn(req, 'identity')) exposeOn(req, tag);
-  apply(res, tag.gate.decide(state, new ExpressRequest(req)), next);
+  apply(res, tag.gate.decide(state, tag), next);
 }
 
 /**
@@ -116,7 +117,7 @@ function settle(tag: Tag, req: Request, res: Response, next: NextFunction, state
 export function identityMiddleware(options?: IdgateOptions | Idgate): RequestHandler {
   const gate = createIdgate(options);
   return function idgate(req, res, next) {
-    const tag: Tag = { gate, state: undefined };
+    const tag = new Tag(req, gate);
     tags.set(req, tag);
     const state = gate.authenticate(req);
     // .catch: a throw in settle (a user's `protect` function) must reach next(err), not become an unhandled rejection.
@@ -140,7 +141,7 @@ export function requireIdentity(options: RequireOptions = {}): RequestHandler {
   const rule = requiredRule(options);
   return function requireIdentity(req, res, next) {
     const tag = tags.get(req, 'requireIdentity()');
-    apply(res, tag.gate.decide(tag.state!, new ExpressRequest(req), rule), next);
+    apply(res, tag.gate.decide(tag.state!, tag, rule), next);
   };
 }
 
@@ -154,8 +155,8 @@ export function requireIdentity(options: RequireOptions = {}): RequestHandler {
 export function loginHandler(): RequestHandler {
   return async function loginHandler(req, res, next) {
     try {
-      const { gate } = tags.get(req, 'loginHandler()');
-      apply(res, await gate.login(new ExpressRequest(req), req.body, req), next);
+      const tag = tags.get(req, 'loginHandler()');
+      apply(res, await tag.gate.login(tag, req.body, req), next);
     } catch (err) {
       next(err);
     }
@@ -171,8 +172,8 @@ export function loginHandler(): RequestHandler {
 export function logoutHandler(): RequestHandler {
   return async function logoutHandler(req, res, next) {
     try {
-      const { gate } = tags.get(req, 'logoutHandler()');
-      apply(res, await gate.logout(new ExpressRequest(req), req), next);
+      const tag = tags.get(req, 'logoutHandler()');
+      apply(res, await tag.gate.logout(tag, req), next);
     } catch (err) {
       next(err);
     }
@@ -182,8 +183,9 @@ export function logoutHandler(): RequestHandler {
 function endpointHandler(name: string, endpoint: IdentityEndpoint): RequestHandler {
   return async function identityEndpoint(req, res, next) {
     try {
-      const { gate } = tags.get(req, name);
-      const input = { identity: req.identity, request: new ExpressRequest(req), body: req.body, stream: req };
+      const tag = tags.get(req, name);
+      const { gate } = tag;
+      const input = { identity: req.identity, request: tag, body: req.body, stream: req };
       await serveNodeEndpoint(gate, endpoint, input, res, { decision: (decision) => apply(res, decision, next) });
     } catch (err) {
       next(err);
