@@ -150,6 +150,9 @@ export function createVerifier(
   const leaseTtl = config.cache.lease.ttl;
   const leaseWait = config.cache.lease.wait;
   const leasing = !!store && typeof store.claim === 'function' && typeof store.release === 'function' && leaseWait > 0;
+  // A lease names its holder: unique per process (random) and per claim (a counter), no crypto per miss.
+  const leasePrefix = `${randomBytes(9).toString('base64url')}.`;
+  let leases = 0;
 
   // Logouts the store did not take (down, failing over): written again in the
   // background, 100 ms doubling to 2 s apart, until the store takes them or
@@ -305,7 +308,7 @@ export function createVerifier(
       if (shared.kind === 'hit' && Math.min(shared.value.verifiedAt, now()) < minAt) return { kind: 'ask' };
       return shared.kind === 'miss' ? { kind: 'ask' } : shared;
     }
-    const lease = randomBytes(12).toString('base64url');
+    const lease = `${leasePrefix}${(++leases).toString(36)}`;
     const deadline = performance.now() + leaseWait;
     let skipEntry = false;
     let delay = 10;
