@@ -179,4 +179,16 @@ describe('README', () => {
     expect(read('docs/architecture.md')).toMatch(/## The rule/);
     expect(read('scripts/lint.mjs')).toContain('docs/architecture.md');
   });
+
+  it('names every package in its table, in docs/architecture.md’s, and in the lint’s rules', () => {
+    const packages = readdirSync(join(ROOT, 'packages')).filter((name) => existsSync(join(ROOT, 'packages', name, 'package.json')));
+    expect(packages.length).toBeGreaterThanOrEqual(11);
+    const ruled = [...read('scripts/lint.mjs').matchAll(/^\s+'?([a-z-]+)'?: \{ ours:/gm)].map((m) => m[1]);
+    const architecture = read('docs/architecture.md');
+    for (const name of packages) {
+      expect(README, name).toContain(`| [\`@idgate/${name}\`](packages/${name}) |`);
+      expect(architecture, name).toContain(`| \`@idgate/${name}\` |`);
+      expect(ruled, name).toContain(name);
+    }
+  });
 });
