@@ -69,7 +69,7 @@ describe('every README', () => {
         return { doc, line, file };
       }),
     );
-    expect(snippets.length).toBeGreaterThanOrEqual(25);
+    expect(snippets.length).toBeGreaterThanOrEqual(20);
     for (const path of ['README.md', 'packages/core/README.md', 'packages/nestjs/README.md', 'packages/hono/README.md', 'packages/telemetry/README.md']) {
       expect(snippets.some((s) => s.doc.path === path), path).toBe(true);
     }
