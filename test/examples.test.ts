@@ -116,6 +116,17 @@ function ready(child: ChildProcess, line = /demo: (http:\/\/\S+)/): Promise<stri
   });
 }
 
+/** SIGTERM to `npm` (only: npm does not pass it on), then whether anything still serves `port` after up to 10 s. */
+async function servedAfterSigterm(npm: ChildProcess, port: number): Promise<boolean> {
+  npm.kill('SIGTERM');
+  let served = true;
+  for (let i = 0; i < 40 && served; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    served = await listening(port);
+  }
+  return served;
+}
+
 const listening = async (port: number) => {
   try {
     await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1_000) });
@@ -145,13 +156,7 @@ describe('the demo stops on SIGTERM, whole tree', () => {
     try {
       await ready(npm);
       expect(await listening(port)).toBe(true);
-      npm.kill('SIGTERM');
-      let served = true;
-      for (let i = 0; i < 40 && served; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        served = await listening(port);
-      }
-      expect(served).toBe(false);
+      expect(await servedAfterSigterm(npm, port)).toBe(false);
     } finally {
       npm.kill('SIGKILL');
     }
@@ -164,13 +169,7 @@ describe('the demo stops on SIGTERM, whole tree', () => {
     try {
       expect(await ready(npm, /idgate-mock listening on (http:\/\/\S+)/)).toBe(`http://127.0.0.1:${port}`);
       expect(await listening(port)).toBe(true);
-      npm.kill('SIGTERM');
-      let served = true;
-      for (let i = 0; i < 40 && served; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        served = await listening(port);
-      }
-      expect(served).toBe(false);
+      expect(await servedAfterSigterm(npm, port)).toBe(false);
     } finally {
       try {
         process.kill(-npm.pid!, 'SIGKILL');
