@@ -2,18 +2,24 @@
 // The workspace's lint: the dependency rule of docs/architecture.md, checked on every import,
 // plus the mistakes a reviewer would otherwise have to catch by eye.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+// Every module a file names: `import … from`, `export … from`, a bare `import 'x'`, `import('x')`, `require('x')`.
+const IMPORTS = /(?:^|[\n;])\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|(?:^|[\n;])\s*import\s+['"]([^'"]+)['"]|\b(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g;
+const specsOf = (text) => [...text.matchAll(IMPORTS)].map((m) => m[1] ?? m[2] ?? m[3]);
+/** Rule 5: a relative import that leaves `home` (a package's or an example's folder) reaches into another's. */
+const escapes = (file, spec, home) => spec.startsWith('.') && !resolve(dirname(file), spec).startsWith(home + sep);
 const FRAMEWORKS = /^(express|koa|fastify|hono|@hono\/|@koa\/|@fastify\/|fastify-plugin|cookie-parser|@nestjs\/)/;
 // What each package may import of ours (beyond itself) and whether it may import a framework.
 const RULES = {
-  core: { ours: [], framework: false },
+  // Runtime-neutral (Node, Bun, Deno): Node's server modules only behind the `@idgate/core/node` entry.
+  core: { ours: [], framework: false, neutral: { forbid: /^node:(http|https|net|stream|events)$/, except: 'node.ts' } },
   express: { ours: ['core'], framework: /^express$/, adapter: true },
   koa: { ours: ['core'], framework: /^(koa|@koa\/)/, adapter: true },
   fastify: { ours: ['core'], framework: /^(fastify|fastify-plugin|@fastify\/)/, adapter: true },
-  hono: { ours: ['core'], framework: /^(hono|@hono\/)/, adapter: true },
+  hono: { ours: ['core'], framework: /^(hono|@hono\/)/, adapter: true, neutral: { forbid: /^(node:|@idgate\/core\/node$)/ } },
   nestjs: { ours: ['core'], framework: /^@nestjs\//, adapter: true },
   redis: { ours: ['core'], framework: false },
   chat: { ours: ['core'], framework: false },
@@ -49,9 +55,9 @@ for (const [pkg, rule] of Object.entries(RULES)) {
     const text = readFileSync(file, 'utf8');
     const rel = relative(root, file);
     const isTest = /\.test\.ts$/.test(file);
-    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
-      const spec = m[1] ?? m[2];
-      if (isTest) continue;
+    for (const spec of isTest ? [] : specsOf(text)) {
+      if (escapes(file, spec, join(root, 'packages', pkg))) problems.push(`${rel}: ${pkg} imports ${spec}, outside its package (import @idgate/<name>)`);
+      if (rule.neutral && !file.endsWith(`${sep}${rule.neutral.except}`) && rule.neutral.forbid.test(spec)) problems.push(`${rel}: ${pkg} runs on Node, Bun and Deno alike: no ${spec} here`);
       const ours = /^@idgate\/([^/]+)/.exec(spec);
       if (ours && ours[1] !== pkg && !rule.ours.includes(ours[1])) problems.push(`${rel}: ${pkg} must not import ${spec}`);
       if (FRAMEWORKS.test(spec) && !(rule.framework && rule.framework.test(spec))) problems.push(`${rel}: ${pkg} must not import the framework ${spec}`);
@@ -67,7 +73,14 @@ for (const dir of ['test', 'examples']) {
   const base = join(root, dir);
   if (!existsSync(base)) continue;
   for (const file of files(base)) {
-    if (/\b(it|test|describe)\.only\(/.test(readFileSync(file, 'utf8'))) problems.push(`${relative(root, file)}: focused test (.only)`);
+    const text = readFileSync(file, 'utf8');
+    const rel = relative(root, file);
+    if (/\b(it|test|describe)\.only\(/.test(text)) problems.push(`${rel}: focused test (.only)`);
+    // An example is a user's app: it imports idgate by package name, as users do.
+    if (dir === 'examples') {
+      const home = join(base, rel.split(sep)[1]);
+      for (const spec of specsOf(text)) if (escapes(file, spec, home)) problems.push(`${rel}: an example imports ${spec}, outside its folder (import @idgate/<name>)`);
+    }
   }
 }
 if (problems.length) {

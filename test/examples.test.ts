@@ -1,7 +1,8 @@
 // Issue 14: every example fails fast with one line that names the cause (no
 // stack, exit code 1) when the user set something wrong, and stops with its
-// whole process tree on SIGTERM, including through `npm run demo`. Each case
-// spawns the real example processes (node + tsx, as `npm run demo` does) on 127.0.0.1.
+// whole process tree on SIGTERM, including through `npm run demo` and `npm run
+// mock`. Each case spawns the real example processes (node + tsx, as `npm run
+// demo` does) on 127.0.0.1.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -102,17 +103,28 @@ describe('examples fail fast with one clear line', () => {
     ));
 });
 
-/** Resolves with the ready line's URL once `child` prints it. */
-function ready(child: ChildProcess): Promise<string> {
+/** Resolves with the ready line's URL once `child` prints it (the demo's, or `line`). */
+function ready(child: ChildProcess, line = /demo: (http:\/\/\S+)/): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
-      const m = /demo: (http:\/\/\S+)/.exec(out);
+      const m = line.exec(out);
       if (m) resolve(m[1]!);
     });
     child.once('exit', (code) => reject(new Error(`exited ${code} before ready: ${out}`)));
   });
+}
+
+/** SIGTERM to `npm` (only: npm does not pass it on), then whether anything still serves `port` after up to 10 s. */
+async function servedAfterSigterm(npm: ChildProcess, port: number): Promise<boolean> {
+  npm.kill('SIGTERM');
+  let served = true;
+  for (let i = 0; i < 40 && served; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    served = await listening(port);
+  }
+  return served;
 }
 
 const listening = async (port: number) => {
@@ -144,15 +156,26 @@ describe('the demo stops on SIGTERM, whole tree', () => {
     try {
       await ready(npm);
       expect(await listening(port)).toBe(true);
-      npm.kill('SIGTERM');
-      let served = true;
-      for (let i = 0; i < 40 && served; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        served = await listening(port);
-      }
-      expect(served).toBe(false);
+      expect(await servedAfterSigterm(npm, port)).toBe(false);
     } finally {
       npm.kill('SIGKILL');
+    }
+  });
+
+  it('SIGTERM to `npm run mock` leaves no mock upstream serving the port (its node child used to be orphaned)', async () => {
+    const port = await freePort();
+    // Its own process group, so that the cleanup below also ends a child npm left behind.
+    const npm = spawn('npm', ['run', '--silent', 'mock', '--', '--port', String(port)], { cwd: ROOT, env: { ...BASE_ENV, IDGATE_TASK_SKIP_PREPARE: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    try {
+      expect(await ready(npm, /idgate-mock listening on (http:\/\/\S+)/)).toBe(`http://127.0.0.1:${port}`);
+      expect(await listening(port)).toBe(true);
+      expect(await servedAfterSigterm(npm, port)).toBe(false);
+    } finally {
+      try {
+        process.kill(-npm.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone
+      }
     }
   });
 });

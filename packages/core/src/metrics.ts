@@ -3,9 +3,12 @@ import type { IdgateEvent, IdgateEventType } from './events.js';
 const BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
 /**
- * A small in-process metrics sink for idgate events, with no dependency. To
- * register in a prom-client Registry (seconds, `_total`, gauges), use
- * `prometheusMetrics` from `@idgate/telemetry/prometheus` instead.
+ * A small in-process metrics sink for idgate events, with no dependency.
+ * @deprecated Use `prometheusMetrics()` from `@idgate/telemetry/prometheus`
+ * (metrics in your prom-client Registry: seconds, `_total` counters, cache and
+ * circuit gauges) and `openTelemetryTracing()` from
+ * `@idgate/telemetry/opentelemetry` (a span per upstream call). Kept working
+ * for existing users; it will be removed in a future major version.
  */
 export interface Metrics {
   /** Pass as the `onEvent` option (or call from your own listener). */
@@ -21,8 +24,14 @@ export interface Metrics {
 }
 
 /**
- * Counters per event and a latency histogram of upstream verifications, readable
- * as an object or exported as Prometheus text.
+ * Counters per event and a latency histogram of upstream verifications
+ * (milliseconds), readable as an object or exported as Prometheus text.
+ * @deprecated Use `@idgate/telemetry`: `prometheusMetrics({ registry, gate })`
+ * from `@idgate/telemetry/prometheus` registers idgate's metrics (durations in
+ * seconds, `_total` counters, cache and circuit gauges) in your prom-client
+ * Registry, and `openTelemetryTracing()` from `@idgate/telemetry/opentelemetry`
+ * records a span per upstream call. Both take the same `onEvent` events.
+ * `createMetrics()` keeps working until a future major version.
  * @example
  * const metrics = createMetrics();
  * app.use(identityMiddleware({ onEvent: metrics.onEvent }));
