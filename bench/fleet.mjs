@@ -61,7 +61,7 @@ async function instance({ upstreamUrl, apiKey, redisUrl, lease }) {
 
 async function main() {
   const { startMockUpstream, MOCK_API_KEY, DEMO_CUSTOMER } = await import('@idgate/mock-upstream');
-  const { sessionKeys, signSession } = await import('@idgate/core');
+  const { sessionKeys, signSession } = await import('@idgate/core/adapter');
   const { startRedis } = await import('./lib/redis.mjs');
   const { percentile } = await import('./lib/stats.mjs');
   const started = Date.now();
