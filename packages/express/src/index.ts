@@ -45,7 +45,7 @@ function rootRequestPrototype(req: Request): object | undefined {
 
 function exposeOn(req: Request, tag: Tag): void {
   const root = rootRequestPrototype(req);
-  if (root === undefined || Object.hasOwn(req, 'identity')) {
+  if (root === undefined) {
     // Not an Express request (a bare IncomingMessage, a test double): plain properties.
     req.identity = tag.state!.identity;
     req.identityStatus = tag.state!.status;
@@ -100,7 +100,7 @@ function apply(res: Response, decision: Decision, next: NextFunction): void {
 
 function settle(tag: Tag, req: Request, res: Response, next: NextFunction, state: AuthState): void {
   tag.state = state;
-  if (Object.getPrototypeOf(req) !== accessorsOn || Object.hasOwn(req, 'identity')) exposeOn(req, tag);
+  if (Object.getPrototypeOf(req) !== accessorsOn) exposeOn(req, tag);
   apply(res, tag.gate.decide(state, tag), next);
 }
 

@@ -78,8 +78,6 @@ function settle(tag: KoaRequest, ctx: Tagged, next: Next, state: AuthState): Pro
   ctx.state.identity = state.identity;
   ctx.state.identityStatus = state.status;
   if (Object.getPrototypeOf(ctx) !== accessorsOn) exposeOn(ctx);
-  // An app that assigned ctx.identity itself keeps its own property, kept current.
-  if (Object.hasOwn(ctx, 'identity') || Object.hasOwn(ctx, 'identityStatus')) Object.assign(ctx, { identity: state.identity, identityStatus: state.status });
   return apply(ctx, tag.gate.decide(state, tag), next);
 }
 
