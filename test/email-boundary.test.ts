@@ -16,6 +16,12 @@
 // unique password, which ties the mock's log lines to it. `loginThrottle: false`
 // and a mock without its own lockout, so 1,000 attempts per app are all answered.
 // Inputs from fc.sample with a fixed seed (IDGATE_EMAIL_BOUNDARY_SEED / _RUNS).
+//
+// The password rule, in the same apps: a password the server decodes as a
+// non-empty string of at most 1,024 UTF-16 units reaches the upstream exactly
+// as decoded; an empty or missing one is 400 BAD_REQUEST and a longer one 401
+// INVALID_CREDENTIALS, both without an upstream call (core's provider wrapper,
+// the same for every provider); a body over bodyLimit.login is 413 unread.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { canonicalEmail } from '@idgate/core/adapter';
@@ -93,6 +99,21 @@ const attemptArb: fc.Arbitrary<Attempt> = fc.oneof(
 
 /** The string the server decodes: a form's UTF-8 percent-encoding has no lone surrogates (they become U+FFFD). */
 const decoded = (a: Attempt): unknown => (a.form && typeof a.email === 'string' ? Buffer.from(a.email, 'utf8').toString('utf8') : a.email);
+
+/** Passwords: any text, lengths around the 1,024-unit cap (in UTF-16 units, astral characters count two), control characters, non-strings. */
+const PASSWORD_RUNS = Number(process.env.IDGATE_PASSWORD_BOUNDARY_RUNS ?? 300);
+const aroundCap = fc.tuple(fc.integer({ min: 1_020, max: 1_028 }), fc.constantFrom('x', '\u00e9', '\ud83d\udca5', ' ', '\u0000')).map(([n, c]) => c.repeat(Math.ceil(n / c.length)).slice(0, n));
+const passwordArb = fc.record({
+  password: fc.oneof(
+    { weight: 4, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) as fc.Arbitrary<unknown> },
+    { weight: 3, arbitrary: aroundCap },
+    { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1_025, maxLength: 2_000 }) },
+    { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom(...CONTROL), fc.string({ maxLength: 10 })).map(([a, c, b]) => a + c + b) },
+    { weight: 1, arbitrary: fc.constantFrom<unknown>('', ' ', 1, null, true, [], ['pw'], { a: 1 }, undefined) },
+  ),
+  form: fc.boolean(),
+  register: fc.boolean(),
+});
 
 // ---- the suite ----------------------------------------------------------------------------------
 
@@ -208,5 +229,55 @@ describe.each(adapters.map((a) => [a.name, a] as const))('%s: the e-mail rule ov
     expect(plan.filter((p) => p.canonical === null).length).toBeGreaterThan(RUNS / 5);
     expect(plan.filter((p) => p.canonical !== null).length).toBeGreaterThan(RUNS / 5);
     expect(registered.size).toBeGreaterThan(RUNS / 10);
+  }, 120_000);
+
+  it(`${PASSWORD_RUNS} generated passwords, JSON and form: the upstream gets exactly the decoded password iff it is 1 to 1,024 units long`, async () => {
+    const plan = fc.sample(passwordArb, { numRuns: PASSWORD_RUNS, seed: SEED + 1 }).map((a, i) => {
+      const email = `pw${i}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+      const password = a.form && typeof a.password === 'string' ? Buffer.from(a.password, 'utf8').toString('utf8') : a.password;
+      const body = a.form
+        ? `email=${encodeURIComponent(email)}${typeof password === 'string' ? `&password=${encodeURIComponent(password)}` : ''}`
+        : JSON.stringify({ email, password: a.password });
+      // Over bodyLimit.login (16,384 bytes) the body is refused before it is read: 413 on every adapter.
+      const verdict =
+        Buffer.byteLength(body, 'utf8') > 16_384 ? 'PAYLOAD_TOO_LARGE'
+        : typeof password !== 'string' || password === '' ? 'BAD_REQUEST'
+        : password.length > 1_024 ? 'INVALID_CREDENTIALS'
+        : 'upstream';
+      return { ...a, i, email, body, decoded: password, verdict };
+    });
+    for (const p of plan) if (p.register && p.verdict === 'upstream') mock.addCustomer({ email: p.email, password: p.decoded as string, id: `p_${p.i}`, name: 'Ada Lovelace' });
+    const failures: string[] = [];
+    for (let from = 0; from < plan.length; from += ROUND) {
+      const round = plan.slice(from, from + ROUND);
+      mock.reset({ only: 'calls' });
+      const answers = await inPool(round, IN_FLIGHT, (p) => post(port, '/login', p.form ? 'application/x-www-form-urlencoded' : 'application/json', p.body));
+      const sent = new Map<string, unknown[]>();
+      for (const r of mock.requests().filter((r) => r.route === 'login')) {
+        const body = r.body as { email?: string; password?: unknown };
+        sent.set(String(body.email), [...(sent.get(String(body.email)) ?? []), body.password]);
+      }
+      round.forEach((p, j) => {
+        const answer = answers[j]!;
+        const code = p.form && answer.status === 303 ? /[?&]error=([A-Z_]+)/.exec(answer.headers.location ?? '')?.[1] : json(answer.body).error;
+        const got = sent.get(p.email) ?? [];
+        const fail = (why: string) => failures.push(`${why}: ${JSON.stringify(p.password).slice(0, 80)} (${p.form ? 'form' : 'json'}) -> ${answer.status} ${code ?? ''}`);
+        if (answer.status >= 500 || answer.status === 0) fail('5xx or no answer');
+        if (p.verdict !== 'upstream') {
+          if (got.length) fail('the upstream was called');
+          const status = p.verdict === 'PAYLOAD_TOO_LARGE' ? 413 : p.form ? 303 : p.verdict === 'BAD_REQUEST' ? 400 : 401;
+          if (!(answer.status === status && code === p.verdict)) fail(`expected ${p.verdict}`);
+        } else {
+          if (got.length !== 1 || got[0] !== p.decoded) fail('the upstream did not get exactly the decoded password');
+          const signedIn = answer.status === (p.form ? 303 : 200) && !code && !!answer.headers['set-cookie'];
+          if (p.register ? !signedIn : code !== 'INVALID_CREDENTIALS') fail(p.register ? 'a registered account was not signed in' : 'expected INVALID_CREDENTIALS');
+        }
+        if (typeof p.password === 'string' && p.password.length >= 6 && `${answer.body}${answer.headers.location ?? ''}`.includes(p.password)) fail('the password is echoed');
+      });
+    }
+    if (failures.length) console.error(`[password-boundary] ${name} failures (first 20):\n${failures.slice(0, 20).join('\n')}`);
+    expect(failures).toEqual([]);
+    // Every side of the rule is reached.
+    for (const verdict of ['BAD_REQUEST', 'INVALID_CREDENTIALS', 'upstream']) expect(plan.filter((p) => p.verdict === verdict).length).toBeGreaterThan(PASSWORD_RUNS / 20);
   }, 120_000);
 });

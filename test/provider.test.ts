@@ -7,7 +7,9 @@ import { LoginError, UpstreamError, type IdentityProvider, type IdgateOptions, t
 import { openSession, sessionKeys, signSession } from '@idgate/core/adapter';
 import { adapters } from './adapters/index.js';
 import type { RunningApp } from './adapters/types.js';
+import fc from 'fast-check';
 import { captureLogger, setCookies, telemetryCapture } from './harness.js';
+import { exchange, inPool } from './raw-socket.js';
 import { ANN, startSessionsUpstream, type SessionsUpstream } from './sessions-upstream.js';
 
 const SECRET = 'provider-suite-secret-0123456789';
@@ -59,6 +61,9 @@ const coldCookie = (upstream: SessionsUpstream) => {
   const token = upstream.issue();
   return { token, value: signSession(keys, token, Date.now()) };
 };
+
+/** Generated cookie values per adapter (raw sockets). */
+const GENERATED = Number(process.env.IDGATE_PROVIDER_COOKIE_RUNS ?? 600);
 
 const underTest = adapters.filter((a) => ['express', 'koa', 'fastify', 'hono'].includes(a.name));
 
@@ -205,6 +210,69 @@ describe.each(underTest)('$name: idgate in front of another opaque-session upstr
     }
     expect(provider.verified).toEqual([]);
     expect(upstream.calls.get).toBe(0);
+  });
+
+  it(`${GENERATED} generated cookie values over raw sockets: only a value idgate signed with a token of the provider's grammar reaches it, and only the real session signs in`, async () => {
+    const real = coldCookie(upstream);
+    const [token, stamp, tag] = real.value.split('.') as [string, string, string];
+    const grammarOk = (t: string) => TOKEN.test(t);
+    /** Values signed with this app's secret: the only ones the provider may be asked about (when their token fits its grammar). */
+    const signed = new Map<string, string>([[real.value, token]]);
+    const sign = (t: string) => {
+      const value = signSession(keys, t, Date.now());
+      signed.set(value, t);
+      return value;
+    };
+    const charFrom = fc.constantFrom('A', 'a', '0', '.', '-', '_', '%', '"', ' ', '\t', ';', ',', '=', '\\', 'é', '\u00ff', '+', '/');
+    const value = fc.oneof(
+      // The real value with one character replaced, inserted or removed, or cut.
+      fc.tuple(fc.nat(), charFrom).map(([i, c]) => { const at = i % real.value.length; return real.value.slice(0, at) + c + real.value.slice(at + 1); }),
+      fc.tuple(fc.nat(), charFrom).map(([i, c]) => { const at = i % (real.value.length + 1); return real.value.slice(0, at) + c + real.value.slice(at); }),
+      fc.nat().map((i) => real.value.slice(0, i % real.value.length)),
+      // Its parts rearranged, doubled, or the bare token.
+      fc.constantFrom(token, `${token}.${stamp}`, `${stamp}.${token}.${tag}`, `${real.value}.${tag}`, `${token}.${token}.${tag}`, `${real.value}${real.value}`),
+      // Quoted or percent-encoded spellings of the real value (the cookie grammar undoes both: the real session).
+      fc.nat().map((i) => { const at = i % real.value.length; return real.value.slice(0, at) + `%${real.value.charCodeAt(at).toString(16).padStart(2, '0')}` + real.value.slice(at + 1); }),
+      fc.constant(`"${real.value}"`),
+      // Signed by this app: tokens in and out of the provider's grammar (a fitting one unknown upstream: asked once, refused).
+      fc.string({ unit: fc.constantFrom(...'ABCxyz019-_'), minLength: 43, maxLength: 43 }).map(sign),
+      fc.string({ unit: fc.constantFrom(...'ABC019-_.+/='), minLength: 1, maxLength: 60 }).filter((t) => !grammarOk(t) && !t.includes('.')).map(sign),
+      // Signed under another secret, and anything at all.
+      fc.string({ unit: fc.constantFrom(...'ABCxyz019-_'), minLength: 43, maxLength: 43 }).map((t) => signSession(sessionKeys(['another-secret-0123456789abcdef']), t, Date.now())),
+      fc.string({ unit: 'binary-ascii', maxLength: 90 }),
+    );
+    const values = fc.sample(value, { numRuns: GENERATED, seed: 16_017 });
+    const port = Number(new URL(app.url).port);
+    /** What the cookie grammar reads from `identityId=<v>` (SECURITY.md: trimmed, one pair of quotes off, percent-decoded when it decodes). */
+    const read = (v: string) => {
+      let t = v.replace(/^[ \t]+|[ \t]+$/g, '');
+      const semi = t.indexOf(';');
+      if (semi !== -1) t = t.slice(0, semi).replace(/[ \t]+$/, '');
+      if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) t = t.slice(1, -1);
+      else if (t === '"') t = '';
+      if (!t.includes('%')) return t;
+      try { return decodeURIComponent(t); } catch { return t; }
+    };
+    const before = provider.verified.length;
+    const failures: string[] = [];
+    let signedIn = 0;
+    const answers = await inPool(values, 8, (v) => exchange(port, `GET /cookie-view?name=identityId HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: identityId=${v}\r\nConnection: close\r\n\r\n`));
+    values.forEach((v, i) => {
+      const answer = answers[i]!;
+      if (answer.status >= 500 || answer.status === 0) return void failures.push(`${JSON.stringify(v)} -> ${answer.status}`);
+      if (answer.status === 400) return; // Node's parser refused the header bytes: nothing reached idgate
+      const { identity } = JSON.parse(answer.body) as { identity: string | null };
+      const isReal = read(v) === real.value;
+      if (isReal) signedIn++;
+      if ((identity === ANN.id) !== isReal) failures.push(`${JSON.stringify(v)}: identity ${identity}, expected ${isReal ? ANN.id : 'none'}`);
+    });
+    const asked = provider.verified.slice(before);
+    for (const t of asked) if (![...signed.values()].includes(t) || !grammarOk(t)) failures.push(`the provider was asked about ${JSON.stringify(t)}`);
+    expect(failures).toEqual([]);
+    // The real session was verified once (then a hit); each fitting signed token at most once.
+    expect(asked.filter((t) => t === token)).toHaveLength(1);
+    expect(signedIn).toBeGreaterThan(GENERATED / 50);
+    expect(new Set(asked).size).toBe(asked.length);
   });
 
   describe('a provider that fails', () => {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ConfigError, LoginError, UpstreamError, type UpstreamLoginCode } from './errors.js';
 import { httpPolicySchema, parseRetryAfter, requestJson, type HttpPolicy, type JsonResponse } from './http.js';
-import { isIdentityId, normalizeEmail, normalizeIp } from './normalize.js';
+import { isIdentityId, normalizeIp } from './normalize.js';
 import { CHECK_IDENTITY_ID, DIAGNOSTIC_NAMES, type DiagnosticNames } from './diagnostics.js';
 import type { IdentityProvider, ProfileResult } from './provider.js';
 
@@ -215,15 +215,13 @@ export function createBizkithub(settings: BizkithubSettings, names: DiagnosticNa
     [DIAGNOSTIC_NAMES]: names,
 
     async login(input, signal) {
-      const email = normalizeEmail(input.email);
-      if (typeof input.password !== 'string' || input.password.length === 0 || input.password.length > 1024) {
-        throw loginErrorFor('E004');
-      }
+      // Core's wrapper (providerClient) has already canonicalised the e-mail and
+      // checked the password and client IP; BizKitHub wants an IP in every login.
       const customerRealIp = normalizeIp(input.customerRealIp);
       const res = await requestJson(loginUrl, policy, {
         ...common,
         label: 'login',
-        body: { email, password: input.password, customerRealIp },
+        body: { email: input.email, password: input.password, customerRealIp },
         ...(signal ? { signal } : {}),
         isAnswer: (r) => loginFailed.safeParse(r.body).success,
         // A login may have been processed before a 500 or a reset; only retry

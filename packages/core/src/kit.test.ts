@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createIdgate } from './gate.js';
 import { ConfigError } from './errors.js';
-import { mountedFirst, requestTags, requiredRule } from './kit.js';
+import { exposeOnPrototype, mountedFirst, requestTags, requiredRule } from './kit.js';
 import { ANONYMOUS } from './verifier.js';
 import type { IdentityRequest } from './request.js';
 
@@ -108,5 +108,22 @@ describe('runtimeClientIp', () => {
     expect(runtimeClientIp({ requestIP: (r: Request) => (r === request ? { address: '10.0.0.3' } : null) }, request)).toBe('10.0.0.3');
     expect(runtimeClientIp({ remoteAddr: { hostname: '10.0.0.4' } }, request)).toBe('10.0.0.4');
     expect(runtimeClientIp(undefined, request)).toBeUndefined();
+  });
+});
+
+describe('exposeOnPrototype', () => {
+  it('reads through the getter, installs once per prototype, and an own assignment wins for that object only', () => {
+    const state = new WeakMap<object, string>();
+    const proto = {};
+    let installs = 0;
+    exposeOnPrototype<object>(proto, { who: (o) => (installs++, state.get(o)) });
+    exposeOnPrototype<object>(proto, { who: () => 'second install' });
+    const a = Object.create(proto) as { who?: string };
+    const b = Object.create(proto) as { who?: string };
+    state.set(a, 'ann').set(b, 'bob');
+    expect([a.who, b.who]).toEqual(['ann', 'bob']);
+    expect(installs).toBe(2);
+    a.who = 'stub';
+    expect([a.who, b.who, Object.keys(a), Object.keys(b)]).toEqual(['stub', 'bob', ['who'], []]);
   });
 });

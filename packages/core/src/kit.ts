@@ -68,6 +68,35 @@ export function requestTags<K extends object, T>(key: string, mount: string): { 
   };
 }
 
+const withAccessors = new WeakSet<object>();
+
+/**
+ * Define read-only-looking accessors on a framework's request prototype, once
+ * per prototype, so the middleware adds no property to each request object
+ * (a hidden-class transition per request, and under Express 5 a new hidden
+ * class every time). Assigning the name on a request makes an own property,
+ * which then takes precedence for that request.
+ * @param proto the prototype every request of the app inherits from.
+ * @param getters name -> how to read it from a request.
+ * @example exposeOnPrototype(Object.getPrototypeOf(ctx), { identity: (c) => c.state.identity });
+ */
+export function exposeOnPrototype<R extends object>(proto: object, getters: Record<string, (request: R) => unknown>): void {
+  if (withAccessors.has(proto)) return;
+  withAccessors.add(proto);
+  for (const [name, read] of Object.entries(getters)) {
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      enumerable: false,
+      get(this: R) {
+        return read(this);
+      },
+      set(this: R, value: unknown) {
+        Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+      },
+    });
+  }
+}
+
 /**
  * A web `Headers` seen as core's `RequestHeaders`: a plain object with
  * lower-case names, built once per call (adapters build it lazily, only when

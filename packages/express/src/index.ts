@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   applyHeaders,
   createIdgate,
+  exposeOnPrototype,
   requestTags,
   requiredRule,
   type AuthState,
@@ -34,7 +35,6 @@ const tags = requestTags<Request, Tag>('idgate.express.tags', 'app.use(identityM
  * inherits from; an own property set by the app takes precedence.
  */
 let accessorsOn: object | null = null;
-const installed = new WeakSet<object>();
 
 function rootRequestPrototype(req: Request): object | undefined {
   for (let proto = Object.getPrototypeOf(req) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
@@ -51,25 +51,10 @@ function exposeOn(req: Request, tag: Tag): void {
     req.identityStatus = tag.state!.status;
     return;
   }
-  if (!installed.has(root)) {
-    installed.add(root);
-    for (const [name, read] of [
-      ['identity', (t: Tag) => t.state!.identity],
-      ['identityStatus', (t: Tag) => t.state!.status],
-    ] as const) {
-      Object.defineProperty(root, name, {
-        configurable: true,
-        enumerable: false,
-        get(this: Request) {
-          const t = tags.find(this);
-          return t?.state === undefined ? undefined : read(t);
-        },
-        set(this: Request, value: unknown) {
-          Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
-        },
-      });
-    }
-  }
+  exposeOnPrototype<Request>(root, {
+    identity: (r) => tags.find(r)?.state?.identity,
+    identityStatus: (r) => tags.find(r)?.state?.status,
+  });
   // Requests of one app share their immediate prototype: the next ones skip the walk.
   accessorsOn = Object.getPrototypeOf(req) as object;
 }

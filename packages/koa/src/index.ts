@@ -1,5 +1,5 @@
 import type { Context, Middleware, Next } from 'koa';
-import { applyHeaders, createIdgate, mountedFirst, requiredRule } from '@idgate/core/adapter';
+import { applyHeaders, createIdgate, exposeOnPrototype, mountedFirst, requiredRule } from '@idgate/core/adapter';
 import type { AuthState, Decision, EndpointSource, Idgate, IdgateOptions, IdentityEndpoint, IdentityRequest, RequireOptions } from '@idgate/core/adapter';
 import { serveNodeEndpoint } from '@idgate/core/node';
 import './types.js';
@@ -33,26 +33,13 @@ class KoaRequest implements IdentityRequest {
  * takes precedence.
  */
 let accessorsOn: object | null = null;
-const installed = new WeakSet<object>();
 
 function exposeOn(ctx: Context): void {
-  const proto = Object.getPrototypeOf(ctx) as object;
-  if (!installed.has(proto)) {
-    installed.add(proto);
-    for (const name of ['identity', 'identityStatus'] as const) {
-      Object.defineProperty(proto, name, {
-        configurable: true,
-        enumerable: false,
-        get(this: Context) {
-          return (this.state as Record<string, unknown> | undefined)?.[name];
-        },
-        set(this: Context, value: unknown) {
-          Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
-        },
-      });
-    }
-  }
-  accessorsOn = proto;
+  accessorsOn = Object.getPrototypeOf(ctx) as object;
+  exposeOnPrototype<Context>(accessorsOn, {
+    identity: (c) => (c.state as Record<string, unknown> | undefined)?.identity,
+    identityStatus: (c) => (c.state as Record<string, unknown> | undefined)?.identityStatus,
+  });
 }
 
 function apply(ctx: Context, decision: Decision, next: Next): Promise<unknown> | undefined {
