@@ -8,7 +8,7 @@ import { toChatError } from './errors.js';
  */
 export const SSE_HEADERS: readonly Header[] = Object.freeze([
   ['Content-Type', 'text/event-stream'],
-  ['Cache-Control', 'no-store'],
+  ['cache-control', 'no-store'],
   ['X-Accel-Buffering', 'no'],
 ] as const);
 

@@ -1,7 +1,12 @@
 import type { IdgateError } from './errors.js';
 import type { Identity, IdentityStatus } from './identity.js';
 
-/** A response header core wants set; `Vary` is appended to, never replaced. */
+/**
+ * A response header core wants set; `vary` is appended to, never replaced.
+ * Names are lowercase, as Node's header store and HTTP/2 keep them: setting
+ * one folds no case and allocates nothing per response (header names are
+ * case-insensitive on the wire).
+ */
 export type Header = readonly [name: string, value: string];
 
 interface Common {
@@ -29,23 +34,24 @@ export type Decision =
 /** The response fields of `Decision` an adapter writes. */
 export type ResponseDecision = Exclude<Decision, { kind: 'next' }>;
 
+// `vary` first: merging it reads the response's headers, which on most responses are still empty then.
 /** Headers every identity-bearing response gets unless `noStore: false` (BizKitHub's identityId guide: never cache responses that carry user data). */
 export const PRIVATE_HEADERS: readonly Header[] = Object.freeze([
-  ['Cache-Control', 'private, no-store'],
-  ['Vary', 'Cookie'],
+  ['vary', 'Cookie'],
+  ['cache-control', 'private, no-store'],
 ] as const);
 /** Headers on redirects to login and on auth failures. */
-export const NO_STORE_HEADERS: readonly Header[] = Object.freeze([['Cache-Control', 'no-store']] as const);
+export const NO_STORE_HEADERS: readonly Header[] = Object.freeze([['cache-control', 'no-store']] as const);
 /**
  * Headers on every response that sets or clears the session cookie, or whose
  * answer depended on it: no cache stores it, and none serves it to another cookie.
  */
 export const COOKIE_HEADERS: readonly Header[] = Object.freeze([
-  ['Cache-Control', 'no-store'],
-  ['Vary', 'Cookie'],
+  ['vary', 'Cookie'],
+  ['cache-control', 'no-store'],
 ] as const);
 /** `Vary: Cookie` alone: an answer that depended on the cookie but sets nothing. */
-export const VARY_COOKIE: readonly Header[] = Object.freeze([['Vary', 'Cookie']] as const);
+export const VARY_COOKIE: readonly Header[] = Object.freeze([['vary', 'Cookie']] as const);
 /** An empty list, shared. */
 export const NONE: readonly never[] = Object.freeze([]);
 
@@ -62,16 +68,16 @@ export interface HeaderTarget {
 }
 
 function appendCookie(res: HeaderTarget, value: string): void {
-  const current = res.getHeader('Set-Cookie');
+  const current = res.getHeader('set-cookie');
   if (current === undefined) {
-    res.setHeader('Set-Cookie', value);
+    res.setHeader('set-cookie', value);
     return;
   }
   // A later decision about the same cookie replaces an earlier one (the
   // middleware clears a stale cookie, then login sets the new one).
   const prefix = value.slice(0, value.indexOf('=') + 1);
   const kept = (Array.isArray(current) ? current : [String(current)]).filter((v) => !v.startsWith(prefix));
-  res.setHeader('Set-Cookie', kept.length === 0 ? value : [...kept, value]);
+  res.setHeader('set-cookie', kept.length === 0 ? value : [...kept, value]);
 }
 
 /**
@@ -83,8 +89,10 @@ export function applyHeaders(res: HeaderTarget, decision: Decision): void {
   const { headers, setCookies } = decision;
   for (let i = 0; i < headers.length; i++) {
     const header = headers[i]!;
-    if (header[0] === 'Vary') mergeVary(res, header[1]);
-    else res.setHeader(header[0], header[1]);
+    const name = header[0];
+    // Core's own names are lowercase; a hand-made decision's `Vary` is merged all the same.
+    if (name === 'vary' || (name.length === 4 && name.toLowerCase() === 'vary')) mergeVary(res, header[1]);
+    else res.setHeader(name, header[1]);
   }
   for (let i = 0; i < setCookies.length; i++) appendCookie(res, setCookies[i]!);
 }
@@ -92,9 +100,9 @@ export function applyHeaders(res: HeaderTarget, decision: Decision): void {
 // Runs on every authenticated request, twice with requireIdentity: no
 // closure, and no split when Vary is absent or already exactly this value.
 function mergeVary(res: HeaderTarget, value: string): void {
-  const current = res.getHeader('Vary');
+  const current = res.getHeader('vary');
   if (current === undefined) {
-    res.setHeader('Vary', value);
+    res.setHeader('vary', value);
     return;
   }
   const text = String(current);
@@ -105,5 +113,5 @@ function mergeVary(res: HeaderTarget, value: string): void {
     const v = parts[i]!.trim();
     if (v === '*' || v.toLowerCase() === wanted) return;
   }
-  res.setHeader('Vary', text ? `${text}, ${value}` : value);
+  res.setHeader('vary', text ? `${text}, ${value}` : value);
 }

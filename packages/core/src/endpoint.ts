@@ -117,7 +117,7 @@ export async function runEndpoint(
     const retryAfter = (err as { retryAfter?: number }).retryAfter;
     const headers: Header[] = [...NO_STORE_HEADERS];
     if (err.status === 429 || err.status === 503) {
-      headers.push(['Retry-After', String(clientRetryAfter(retryAfter, options.retryAfterCap ?? 3600, options.retryAfter ?? 5))]);
+      headers.push(['retry-after', String(clientRetryAfter(retryAfter, options.retryAfterCap ?? 3600, options.retryAfter ?? 5))]);
     }
     return rejectWith(err.status, err.code, err.message, headers);
   }

@@ -65,7 +65,7 @@ function failure(gate: Idgate, req: IdentityRequest, err: IdgateError, form: boo
   }
   const headers: Header[] = [...NO_STORE_HEADERS];
   const retryAfter = err instanceof LoginError || err instanceof UpstreamError ? err.retryAfter : undefined;
-  if (status === 429 || status === 503) headers.push(['Retry-After', String(clientRetryAfter(retryAfter, config.retryAfterCap, config.retryAfter))]);
+  if (status === 429 || status === 503) headers.push(['retry-after', String(clientRetryAfter(retryAfter, config.retryAfterCap, config.retryAfter))]);
   if (form) {
     const sep = config.loginUrl.includes('?') ? '&' : '?';
     const back = returnTo ? `&returnTo=${encodeURIComponent(safeReturnTo(returnTo))}` : '';

@@ -211,7 +211,7 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
           if (!required) return state;
           // The upstream refused (misconfiguration, an answer outside its contract): 502, nothing to retry.
           if (state.refused !== undefined) return { kind: 'reject', statusCode: 502, body: { error: state.refused }, headers: COOKIE_HEADERS, setCookies: NONE };
-          const retry: Header = ['Retry-After', String(clientRetryAfter(state.retryAfter, config.retryAfterCap, config.retryAfter))];
+          const retry: Header = ['retry-after', String(clientRetryAfter(state.retryAfter, config.retryAfterCap, config.retryAfter))];
           return { kind: 'reject', statusCode: 503, body: { error: 'UPSTREAM_UNAVAILABLE' }, headers: [...COOKIE_HEADERS, retry], setCookies: NONE };
         }
       }

@@ -100,6 +100,37 @@ describe('@idgate/express: req.identity', () => {
     expect(await (await fetch(`${url}/who`)).json()).toEqual({ id: null, status: 'anonymous' });
   });
 
+  it('keeps its state in res.locals under a symbol: invisible to templates, kept by a spread copy, and a replaced res.locals fails closed', async () => {
+    const app = express();
+    app.use(identityMiddleware(options()));
+    app.post('/login', loginHandler());
+    app.use((req, res, next) => {
+      if (req.query.locals === 'spread') res.locals = { ...res.locals, title: 'spread' };
+      if (req.query.locals === 'assign') res.locals = Object.assign({}, res.locals, { title: 'assign' });
+      if (req.query.locals === 'replace') res.locals = { title: 'replaced' };
+      next();
+    });
+    app.get('/who', requireIdentity(), (req, res) => res.json({ ...who(req), keys: Object.keys(res.locals), json: JSON.stringify(res.locals) }));
+    app.get('/open', (req, res) => res.json(who(req)));
+    // Express's default handler: a 500 without the stack in production, the message never sent to the client.
+    app.use((err: Error, _req: Request, res: express.Response, _next: express.NextFunction) => void res.status(500).json({ error: err.name }));
+    const url = await listen(app);
+    const cookie = await signIn(url);
+
+    const plain = (await (await fetch(`${url}/who`, { headers: { cookie } })).json()) as { id: string };
+    expect(plain).toEqual({ id: expect.any(String), status: 'authenticated', keys: [], json: '{}' });
+    for (const how of ['spread', 'assign']) {
+      const body = await (await fetch(`${url}/who?locals=${how}`, { headers: { cookie } })).json();
+      expect(body).toEqual({ id: plain.id, status: 'authenticated', keys: ['title'], json: JSON.stringify({ title: how }) });
+    }
+    // Replaced: the route rule cannot see the middleware's verdict, so it refuses (never lets the request through).
+    const replaced = await fetch(`${url}/who?locals=replace`, { headers: { cookie } });
+    expect(replaced.status).toBe(500);
+    expect(await replaced.json()).toEqual({ error: 'ConfigError' });
+    // Without a rule the handler sees no identity: anonymous, not another request's.
+    expect(await (await fetch(`${url}/open?locals=replace`, { headers: { cookie } })).json()).toEqual({ id: null, status: null });
+  });
+
   it('on a bare Node request (no Express prototype) the middleware sets plain properties', async () => {
     const middleware = identityMiddleware(options());
     const url = await listen((req: IncomingMessage, res: ServerResponse) => {

@@ -22,11 +22,33 @@ export type { Identity, IdentityStatus, IdgateOptions, RequireOptions, Idgate, E
 export { createIdgate } from '@idgate/core';
 
 /**
- * Tags live in a WeakMap, not in properties on `req`: under Express 5 every
- * request's `req` has a hidden class of its own, so each property added to it
- * builds a new one, 1–2 µs and garbage per property per request (bench/PROFILE.md).
+ * A request's tag lives in `res.locals`, the per-request object Express makes
+ * for exactly this (under a symbol: templates and JSON never see it), not in
+ * a property on `req` nor in a WeakMap. Under Express 5 every request's `req`
+ * has a hidden class of its own, so each property added to it builds a new
+ * one, and a WeakMap entry per request costs more still (bench/PROFILE.md);
+ * `res.locals` is a dictionary, where adding a key is a hash insert. A spread
+ * or `Object.assign` copy of `res.locals` keeps the tag; replacing it with a
+ * new object drops it, and `requireIdentity()` then fails loudly (500)
+ * rather than letting the request through. Requests without `res.locals`
+ * (not from an Express app) fall back to a WeakMap.
  */
-const tags = requestTags<Request, Tag>('idgate.express.tags', 'app.use(identityMiddleware()) mounted');
+const TAG = Symbol.for('idgate.express.tag');
+const fallback = requestTags<Request, Tag>('idgate.express.tags', 'app.use(identityMiddleware()) mounted (with res.locals added to, not replaced, in between)');
+type Locals = Record<symbol, Tag | undefined>;
+const tags = {
+  set(req: Request, res: Response, tag: Tag): void {
+    const locals = res.locals as Locals | undefined;
+    if (typeof locals === 'object' && locals !== null) locals[TAG] = tag;
+    else fallback.set(req, tag);
+  },
+  find(req: Request): Tag | undefined {
+    return (req.res?.locals as Locals | undefined)?.[TAG] ?? fallback.find(req);
+  },
+  get(req: Request, name: string): Tag {
+    return (req.res?.locals as Locals | undefined)?.[TAG] ?? fallback.get(req, name);
+  },
+};
 
 /**
  * `req.identity` and `req.identityStatus` are accessors on Express's request
@@ -103,7 +125,7 @@ export function identityMiddleware(options?: IdgateOptions | Idgate): RequestHan
   const gate = createIdgate(options);
   return function idgate(req, res, next) {
     const tag = new Tag(req, gate);
-    tags.set(req, tag);
+    tags.set(req, res, tag);
     const state = gate.authenticate(req);
     // .catch: a throw in settle (a user's `protect` function) must reach next(err), not become an unhandled rejection.
     if (state instanceof Promise) state.then((s) => settle(tag, req, res, next, s)).catch(next);

@@ -16,18 +16,30 @@ const FORM_HANDLERS = new WeakSet<object>(); // login/logout: the only routes th
 const ENDPOINT_HANDLERS = new WeakSet<object>(); // chat/KYC: capped at bodyLimit.endpoint
 type Tagged = FastifyRequest & { [STATE]: AuthState | null };
 
-/** Core's header target over `reply`, not `reply.raw`: Fastify writes its own headers at send time, so raw ones set early would be overwritten. */
-class ReplyHeaders implements HeaderTarget {
-  constructor(private readonly reply: FastifyReply) {}
-  getHeader(name: string) { return this.reply.getHeader(name); }
+/**
+ * Core's header target over `reply`, not `reply.raw`: Fastify writes its own
+ * headers at send time, so raw ones set early would be overwritten. One
+ * object, pointed at the reply for the length of a synchronous
+ * `applyHeaders` call: no allocation per request.
+ */
+const replyHeaders = new (class ReplyHeaders implements HeaderTarget {
+  reply: FastifyReply | undefined = undefined;
+  getHeader(name: string) { return this.reply!.getHeader(name); }
   // reply.header() replaces any header but Set-Cookie, which it appends to; core passes Set-Cookie's whole
   // list, so only that one is cleared first (removeHeader deletes a key: slow for every later header, per request).
-  setHeader(name: string, value: number | string | readonly string[]) { return (name === 'Set-Cookie' ? this.reply.removeHeader(name) : this.reply).header(name, value); }
-}
+  setHeader(name: string, value: number | string | readonly string[]) { return (name === 'set-cookie' ? this.reply!.removeHeader(name) : this.reply!).header(name, value); }
+})();
 
 /** Apply a decision to the reply; true when the request may continue. */
 function apply(reply: FastifyReply, decision: Decision): boolean {
-  if (decision.headers.length !== 0 || decision.setCookies.length !== 0) applyHeaders(new ReplyHeaders(reply), decision);
+  if (decision.headers.length !== 0 || decision.setCookies.length !== 0) {
+    replyHeaders.reply = reply;
+    try {
+      applyHeaders(replyHeaders, decision);
+    } finally {
+      replyHeaders.reply = undefined;
+    }
+  }
   if (decision.kind === 'next') return true;
   if (decision.kind === 'redirect') reply.redirect(decision.location, decision.statusCode);
   else reply.code(decision.statusCode).send(decision.body);
@@ -56,9 +68,14 @@ function gateOf(request: FastifyRequest, name: string): Idgate {
  * app.get('/api/me', { preHandler: app.requireIdentity() }, async (request) => request.identity);
  */
 export function requireIdentity(options: RequireOptions = {}): RequireIdentityHook {
-  const rule = requiredRule(options);
+  return requireWith(undefined, requiredRule(options));
+}
+
+/** The hook; `gate` is known when the plugin installs it for a route, else read from the instance per request. */
+function requireWith(gate: Idgate | undefined, rule: ReturnType<typeof requiredRule>): RequireIdentityHook {
   return function requireIdentity(request, reply, done) {
-    if (apply(reply, gateOf(request, 'requireIdentity()').decide((request as Tagged)[STATE]!, request, rule))) done();
+    const decision = (gate ?? gateOf(request, 'requireIdentity()')).decide((request as Tagged)[STATE]!, request, rule);
+    if (apply(reply, decision)) done();
   };
 }
 
@@ -148,10 +165,10 @@ const plugin: FastifyPluginAsync<IdgateOptions | Idgate> = async (app, options) 
     const rule: unknown = route.config?.identity;
     if (rule !== undefined) {
       if (rule !== 'required' && (typeof rule !== 'object' || rule === null)) throw new ConfigError(`idgate: route ${route.url}: config.identity must be 'required' or { where }`);
-      route.onRequest = [requireIdentity(rule === 'required' ? {} : rule), ...[route.onRequest ?? []].flat()];
+      route.onRequest = [requireWith(gate, requiredRule(rule === 'required' ? {} : rule)), ...[route.onRequest ?? []].flat()];
     } else if (gate.protectsRoute(route.url)) {
       // Fastify routes before onRequest: a route that `protect` covers is guarded itself, whatever target the router decoded into it.
-      route.onRequest = [requireIdentity(), ...[route.onRequest ?? []].flat()];
+      route.onRequest = [requireWith(gate, requiredRule({})), ...[route.onRequest ?? []].flat()];
     }
     const form = FORM_HANDLERS.has(route.handler);
     if (form) route.config = Object.assign({ ...route.config }, { [FORM_ROUTE]: true });

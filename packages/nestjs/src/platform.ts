@@ -73,7 +73,7 @@ class ReplyHeaders implements HeaderTarget {
   constructor(private readonly reply: FastifyLikeReply) {}
   getHeader(name: string) { return this.reply.getHeader(name); }
   // reply.header() appends to Set-Cookie; core passes the whole list, so that one is cleared first.
-  setHeader(name: string, value: number | string | readonly string[]) { (name === 'Set-Cookie' ? this.reply.removeHeader(name) : this.reply).header(name, value); }
+  setHeader(name: string, value: number | string | readonly string[]) { (name === 'set-cookie' ? this.reply.removeHeader(name) : this.reply).header(name, value); }
 }
 
 /** Apply a decision on a Fastify reply; true when the request may continue. */
