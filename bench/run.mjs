@@ -25,7 +25,8 @@ if (args.includes('--report')) {
   // Rewrite RESULTS.md from results.json (e.g. after editing PROFILE.md); measures nothing.
   const { readFileSync } = await import('node:fs');
   const { writeReport } = await import('./lib/report.mjs');
-  const [json, md] = QUICK ? ['results.quick.json', 'RESULTS-QUICK.md'] : ['results.json', 'RESULTS.md'];
+  // --partial: the last development run's files (results.partial.json, RESULTS-PARTIAL.md).
+  const [json, md] = args.includes('--partial') ? ['results.partial.json', 'RESULTS-PARTIAL.md'] : QUICK ? ['results.quick.json', 'RESULTS-QUICK.md'] : ['results.json', 'RESULTS.md'];
   writeReport(JSON.parse(readFileSync(join(BENCH_DIR, json), 'utf8')), join(BENCH_DIR, md));
   console.log(`idgate bench: rewrote bench/${md} from bench/${json}`);
   process.exit(0);

@@ -89,7 +89,7 @@ async function interleaved(subjects, P, loadSidePids = []) {
 function plan(quick) {
   return quick
     ? { rounds: 3, warm: 0.5, slices: 2, slice: 0.25, attempts: 1, variants: VARIANTS, burstRounds: 1, cyclePasses: 1.2, cycleFrameworks: ['fastify'], refreshWindowMs: 1000, refreshMs: 3000, coldRounds: 1, coldSamples: 25, memRounds: 1, redisRounds: 3, redisFrameworks: ['fastify'], redisIdentities: 500 }
-    : { rounds: 5, warm: 2, slices: 5, slice: 1, attempts: ATTEMPTS, variants: [...VARIANTS, 'lru-nostore', 'session-lean'], burstRounds: 3, cyclePasses: 3, cycleFrameworks: CLASSIC, refreshWindowMs: 2000, refreshMs: 10_000, coldRounds: 3, coldSamples: 100, memRounds: 3, redisRounds: 3, redisFrameworks: CLASSIC, redisIdentities: 1000 };
+    : { rounds: 9, warm: 2, slices: 5, slice: 1, attempts: ATTEMPTS, variants: [...VARIANTS, 'lru-nostore', 'session-lean'], burstRounds: 3, cyclePasses: 3, cycleFrameworks: CLASSIC, refreshWindowMs: 2000, refreshMs: 10_000, coldRounds: 3, coldSamples: 100, memRounds: 3, redisRounds: 3, redisFrameworks: CLASSIC, redisIdentities: 1000 };
 }
 
 function check(condition, message) {

@@ -157,11 +157,11 @@ export function writeReport(results, path) {
         NAMES[fw], f2(s.ratios.c_a), f2(s.ratios.c_b), f2(s.ratios.d_a), f2(s.ratios.b_a), f2(s.ratios.c_d), f2(s.ratios.c_bh), f2(s.ratios.c_dl), f2(s.p99Ratio.c_a), pct(s.contention),
       ])),
       '### Server CPU per request over bare (within a round, median over rounds)',
-      table(['framework', 'b user', "b′ user", 'c user', 'd user', 'b sys', 'c sys', 'd sys'], Object.entries(hit.summary).map(([fw, s]) => [
-        NAMES[fw], us(s.addedUserUs.b), us(s.addedUserUs.bh), us(s.addedUserUs.c), us(s.addedUserUs.d), us(s.addedSysUs.b), us(s.addedSysUs.c), us(s.addedSysUs.d),
+      table(['framework', 'b user', "b′ user", 'c user', 'd user', 'b sys', "b′ sys", 'c sys', 'd sys'], Object.entries(hit.summary).map(([fw, s]) => [
+        NAMES[fw], us(s.addedUserUs.b), us(s.addedUserUs.bh), us(s.addedUserUs.c), us(s.addedUserUs.d), us(s.addedSysUs.b), us(s.addedSysUs.bh), us(s.addedSysUs.c), us(s.addedSysUs.d),
       ])),
       '### Per round (the spread behind the medians)',
-      table(['framework', 'c/a by round', 'c/b by round', 'c user CPU over bare by round (µs)', 'most CPU others took, by round'], Object.keys(hit.summary).map((fw) => {
+      table(['framework', 'c/a by round', 'c/b by round', "c/b′ by round", 'c user CPU over bare by round (µs)', 'most CPU others took, by round'], Object.keys(hit.summary).map((fw) => {
         const rounds = [...new Set(hit.runs.filter((r) => r.framework === fw).map((r) => r.round))].sort((x, y) => x - y);
         const of = (v, i) => hit.runs.find((r) => r.framework === fw && r.variant === v && r.round === i);
         const each = (fn) => rounds.map((i) => fn(i)).join(' · ');
@@ -169,6 +169,7 @@ export function writeReport(results, path) {
           NAMES[fw],
           each((i) => f2(of('idgate', i).rps / of('bare', i).rps)),
           each((i) => f2(of('idgate', i).rps / of('lru', i).rps)),
+          each((i) => (of('lru-nostore', i) ? f2(of('idgate', i).rps / of('lru-nostore', i).rps) : '–')),
           each((i) => f1(of('idgate', i).userUs - of('bare', i).userUs)),
           each((i) => pct(Math.max(...hit.runs.filter((r) => r.framework === fw && r.round === i).map((r) => r.contention)))),
         ];
