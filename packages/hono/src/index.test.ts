@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import { streamText } from 'hono/streaming';
@@ -74,6 +74,29 @@ describe('@idgate/hono', () => {
     expect(errors[0]).toMatchObject({ code: 'CONFIG_INVALID', message: 'idgate: requireIdentity() needs app.use(identityMiddleware()) mounted before it' });
   });
 
+  it("on @hono/node-server, idgate's headers leave Hono's light response light (its fast path)", async () => {
+    // A guard for the benchmark, not for security: the middleware writes its
+    // headers after the handler, which on @hono/node-server is cheap only while
+    // a light response's `headers` are the live ones it is sent with (no real
+    // Response built). If an upgrade of @hono/node-server fails this, re-measure
+    // with `node bench/ab.mjs hono lru-nostore idgate` (bench/PROFILE.md, Hono).
+    const app = new Hono<IdgateEnv>();
+    const light: boolean[] = [];
+    app.use(async (c, next) => {
+      await next();
+      light.push(Object.getOwnPropertySymbols(c.res).some((s) => s.description === 'cache'));
+    });
+    app.use(identityMiddleware(options()));
+    app.post('/login', loginHandler());
+    app.get('/me', requireIdentity(), (c) => c.json({ ok: true }));
+    const url = await listen(app);
+    const cookie = await signIn(url);
+    const me = await fetch(`${url}/me`, { headers: { cookie } });
+    expect(me.headers.get('cache-control')).toBe('private, no-store');
+    expect(me.headers.get('vary')).toBe('Cookie');
+    expect(light).toEqual([true, true]);
+  });
+
   describe("idgate's headers reach every kind of response, on the hit path and with a renewed cookie", () => {
     // What a case's response must carry besides idgate's own headers.
     interface Case {
@@ -128,28 +151,27 @@ describe('@idgate/hono', () => {
       app.onError((err, c) => (err instanceof HTTPException ? err.getResponse() : c.text('error', 500)));
       app.use(identityMiddleware(gate));
       app.post('/login', loginHandler());
-      const get = (path: string, ...handlers: (MiddlewareHandler<IdgateEnv> | ((c: Context<IdgateEnv>) => Response | Promise<Response>))[]) => app.get(path, ...(handlers as [MiddlewareHandler<IdgateEnv>]));
-      get('/json', (c) => c.json({ ok: true }));
-      get('/required', requireIdentity(), (c) => c.json({ ok: true }));
-      get('/text', (c) => c.text('ok'));
-      get('/body', (c) => c.body('made', 201));
-      get('/html', (c) => c.html('<p>ok</p>'));
-      get('/redirect', (c) => c.redirect('/json'));
-      get('/raw', () => new Response('raw', { headers: { 'content-type': 'text/plain' } }));
-      get('/raw-empty', () => new Response(null, { status: 204 }));
-      get('/raw-stream', () => new Response(new ReadableStream({ start(s) { s.enqueue(text('a')); s.enqueue(text('b')); s.close(); } })));
-      get('/stream', (c) => streamText(c, async (s) => { await s.write('a'); await s.write('b'); }));
-      get('/fetched', () => fetch(fetchUrl));
-      get('/throws', () => { throw new Error('boom'); });
-      get('/teapot', () => { throw new HTTPException(418, { res: new Response('teapot', { status: 418 }) }); });
-      get('/vary', (c) => { c.header('Vary', 'Origin'); return c.json({}); });
-      get('/raw-vary', () => new Response('ok', { headers: { Vary: 'Origin' } }));
-      get('/cache', (c) => { c.header('Cache-Control', 'public, max-age=60'); return c.json({}); });
-      get('/raw-cache', () => new Response('ok', { headers: { 'Cache-Control': 'public, max-age=60' } }));
-      get('/cookie', (c) => { setCookie(c, 'theme', 'dark', { path: '/' }); return c.json({}); });
-      get('/cookie-arg', (c) => c.json({}, 200, { 'Set-Cookie': OWN_COOKIE }));
-      get('/raw-cookie', () => new Response('ok', { headers: { 'Set-Cookie': OWN_COOKIE } }));
-      get('/replaced', async (c, next) => { await next(); c.res = new Response('replaced', c.res); }, (c) => c.text('original'));
+      app.get('/json', (c) => c.json({ ok: true }));
+      app.get('/required', requireIdentity(), (c) => c.json({ ok: true }));
+      app.get('/text', (c) => c.text('ok'));
+      app.get('/body', (c) => c.body('made', 201));
+      app.get('/html', (c) => c.html('<p>ok</p>'));
+      app.get('/redirect', (c) => c.redirect('/json'));
+      app.get('/raw', () => new Response('raw', { headers: { 'content-type': 'text/plain' } }));
+      app.get('/raw-empty', () => new Response(null, { status: 204 }));
+      app.get('/raw-stream', () => new Response(new ReadableStream({ start(s) { s.enqueue(text('a')); s.enqueue(text('b')); s.close(); } })));
+      app.get('/stream', (c) => streamText(c, async (s) => { await s.write('a'); await s.write('b'); }));
+      app.get('/fetched', () => fetch(fetchUrl));
+      app.get('/throws', () => { throw new Error('boom'); });
+      app.get('/teapot', () => { throw new HTTPException(418, { res: new Response('teapot', { status: 418 }) }); });
+      app.get('/vary', (c) => { c.header('Vary', 'Origin'); return c.json({}); });
+      app.get('/raw-vary', () => new Response('ok', { headers: { Vary: 'Origin' } }));
+      app.get('/cache', (c) => { c.header('Cache-Control', 'public, max-age=60'); return c.json({}); });
+      app.get('/raw-cache', () => new Response('ok', { headers: { 'Cache-Control': 'public, max-age=60' } }));
+      app.get('/cookie', (c) => { setCookie(c, 'theme', 'dark', { path: '/' }); return c.json({}); });
+      app.get('/cookie-arg', (c) => c.json({}, 200, { 'Set-Cookie': OWN_COOKIE }));
+      app.get('/raw-cookie', () => new Response('ok', { headers: { 'Set-Cookie': OWN_COOKIE } }));
+      app.get('/replaced', async (c, next) => { await next(); c.res = new Response('replaced', c.res); }, (c) => c.text('original'));
       // A sub-app with Hono's default error handler and a notFound that answers a raw Response.
       const b = new Hono<IdgateEnv>();
       b.notFound(() => new Response('nothing here', { status: 404 }));

@@ -3,7 +3,7 @@ import {
   createIdgate,
   applyHeaders,
   headersOf,
-  requestTags,
+  mountedFirst,
   requiredRule,
   runtimeClientIp,
   serveWebEndpoint,
@@ -52,7 +52,23 @@ interface Tag {
   /** Every decision's headers and cookies, in order: applied to the final response by the middleware. */
   readonly decisions: Decision[];
 }
-const tags = requestTags<Context, Tag>('idgate.hono.tags', 'app.use(identityMiddleware()) mounted');
+
+// The tag is a property of Hono's Context (the same shape change on every
+// Context), not an entry in the adapter kit's WeakMap: under load, WeakMap
+// entries keyed by short-lived contexts cost about 9 µs of garbage collection
+// per request (bench/PROFILE.md, Hono).
+const TAG = Symbol.for('idgate.hono.tag');
+type Tagged = Context & { [TAG]?: Tag };
+const tags = {
+  set(c: Context, tag: Tag): void {
+    (c as Tagged)[TAG] = tag;
+  },
+  get(c: Context, name: string): Tag {
+    const tag = (c as Tagged)[TAG];
+    if (tag === undefined) throw mountedFirst(name, 'app.use(identityMiddleware()) mounted');
+    return tag;
+  },
+};
 
 /**
  * The request body for core: the stream, read and capped by core; or, when a
@@ -72,7 +88,12 @@ function answer(tag: Tag, decision: Decision): Response {
   return toResponse({ ...decision, headers: NONE, setCookies: NONE });
 }
 
-/** Apply every recorded decision's headers to the response (re-wrapped once if its headers are immutable, as a fetched Response's are). */
+/**
+ * Apply every recorded decision's headers to the final response (re-wrapped
+ * once if its headers are immutable, as a fetched Response's are). On
+ * @hono/node-server a light response's `headers` are the live headers it is
+ * sent with, so writing them keeps its fast path.
+ */
 function finish(c: Context, decisions: readonly Decision[]): void {
   const write = (headers: Headers) => {
     const target = webHeaderTarget(headers);
