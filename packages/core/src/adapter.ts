@@ -38,6 +38,7 @@ export {
   requestTags, exposeOnPrototype,
   headersOf,
   webHeaderTarget,
+  webHeadersCarry,
   toResponse,
   streamResponse,
   serveWebEndpoint,
