@@ -38,7 +38,6 @@ export {
   requestTags, exposeOnPrototype,
   headersOf,
   webHeaderTarget,
-  webHeadersCarry,
   toResponse,
   streamResponse,
   serveWebEndpoint,

@@ -65,33 +65,6 @@ describe('web rendering (runtime-neutral)', () => {
     expect(headers.getSetCookie()).toEqual(['theme=dark', 'identityId=new']);
     expect(headers.get('vary')).toBe('Accept, Cookie');
   });
-  it('webHeadersCarry: true only when applying the decisions in order would change nothing', async () => {
-    const { webHeadersCarry, webHeaderTarget } = await import('./kit.js');
-    const { applyHeaders } = await import('./decision.js');
-    const hit = { kind: 'next', identity: null, status: 'authenticated', headers: [['vary', 'Cookie'], ['cache-control', 'private, no-store']], setCookies: [] } as const;
-    const renew = { ...hit, setCookies: ['identityId=new; Path=/'] };
-    const made = (entries: [string, string][]) => {
-      const headers = new Headers();
-      for (const [name, value] of entries) headers.append(name, value);
-      return headers;
-    };
-    expect(webHeadersCarry(made([]), [])).toBe(true);
-    expect(webHeadersCarry(made([['cache-control', 'private, no-store'], ['vary', 'Cookie']]), [hit])).toBe(true);
-    expect(webHeadersCarry(made([['cache-control', 'private, no-store'], ['vary', 'Origin, cookie']]), [hit])).toBe(true);
-    expect(webHeadersCarry(made([['cache-control', 'private, no-store'], ['vary', 'Origin']]), [hit])).toBe(false);
-    expect(webHeadersCarry(made([['cache-control', 'public, max-age=60'], ['vary', 'Cookie']]), [hit])).toBe(false);
-    expect(webHeadersCarry(made([['vary', 'Cookie']]), [hit])).toBe(false);
-    // A changed value early in a decision is not hidden by an equal one after it.
-    expect(webHeadersCarry(made([['cache-control', 'private, no-store']]), [hit])).toBe(false);
-    const renewed = made([['cache-control', 'private, no-store'], ['vary', 'Cookie'], ['set-cookie', 'theme=dark'], ['set-cookie', 'identityId=new; Path=/']]);
-    expect(webHeadersCarry(renewed, [renew])).toBe(true);
-    expect(webHeadersCarry(made([['cache-control', 'private, no-store'], ['vary', 'Cookie'], ['set-cookie', 'theme=dark']]), [renew])).toBe(false);
-    expect(webHeadersCarry(made([['cache-control', 'private, no-store'], ['vary', 'Cookie'], ['set-cookie', 'identityId=old'], ['set-cookie', 'identityId=new; Path=/']]), [renew])).toBe(false);
-    // Whatever it answers, writing afterwards gives what it promised: the headers it said carry stay as they are.
-    const before = [...renewed];
-    for (const d of [renew]) applyHeaders(webHeaderTarget(renewed), d);
-    expect([...renewed]).toEqual(before);
-  });
   it('streamResponse pulls on demand and a cancel aborts the endpoint and closes its iterator', async () => {
     const { streamResponse } = await import('./kit.js');
     let produced = 0;

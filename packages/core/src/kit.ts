@@ -1,5 +1,5 @@
 import { webBody } from './body.js';
-import { applyHeaders, type Decision, type HeaderTarget, type ResponseDecision } from './decision.js';
+import { applyHeaders, type HeaderTarget, type ResponseDecision } from './decision.js';
 import { endpointOptions, runEndpoint, type IdentityEndpoint, type StreamResult } from './endpoint.js';
 import { ConfigError } from './errors.js';
 import type { Idgate, RequireOptions } from './gate.js';
@@ -134,51 +134,6 @@ export function webHeaderTarget(headers: Headers): HeaderTarget {
     },
   };
 }
-
-/**
- * Whether a web `Headers` already carries every decision's headers and
- * cookies: true when applying them in order (`applyHeaders` over
- * `webHeaderTarget`) would change nothing. It only reads. An adapter that
- * set a decision's headers before the handler, through the framework, checks
- * the final response with it and writes only when something is missing or
- * was overwritten (a handler's own `Cache-Control`, a raw `Response`).
- * @example if (!webHeadersCarry(res.headers, decisions)) for (const d of decisions) applyHeaders(webHeaderTarget(res.headers), d);
- */
-export function webHeadersCarry(headers: Headers, decisions: readonly Decision[]): boolean {
-  check.headers = headers;
-  check.changed = false;
-  for (let i = 0; i < decisions.length && !check.changed; i++) applyHeaders(check, decisions[i]!);
-  check.headers = undefined;
-  return !check.changed;
-}
-
-/**
- * `webHeadersCarry`'s dry run: reads as `webHeaderTarget` does and, instead of
- * writing, notes whether a write would change the value. Until the first such
- * write nothing differs from the real headers, so every read is still exact.
- * One instance: `webHeadersCarry` is synchronous.
- */
-const check: HeaderTarget & { headers: Headers | undefined; changed: boolean } = {
-  headers: undefined,
-  changed: false,
-  getHeader(name: string): string | string[] | undefined {
-    const headers = check.headers!;
-    if (name.toLowerCase() === 'set-cookie') {
-      const list = headers.getSetCookie();
-      return list.length === 0 ? undefined : list;
-    }
-    return headers.get(name) ?? undefined;
-  },
-  setHeader(name: string, value: number | string | readonly string[]): void {
-    if (check.changed) return;
-    const headers = check.headers!;
-    if (name.toLowerCase() === 'set-cookie') {
-      const have = headers.getSetCookie();
-      const want = typeof value === 'object' ? value : [String(value)];
-      check.changed = have.length !== want.length || want.some((v, i) => v !== have[i]);
-    } else check.changed = headers.get(name) !== (typeof value === 'object' ? value.join(', ') : String(value));
-  },
-};
 
 /**
  * Render a decision that answers the request (redirect, rejection, JSON) as

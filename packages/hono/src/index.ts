@@ -10,10 +10,8 @@ import {
   toResponse,
   webBody,
   webHeaderTarget,
-  webHeadersCarry,
   type AuthState,
   type Decision,
-  type HeaderTarget,
   type EndpointSource,
   type Idgate,
   type IdgateOptions,
@@ -91,43 +89,12 @@ function answer(tag: Tag, decision: Decision): Response {
 }
 
 /**
- * Core's header target over Hono's prepared headers (`c.header()` before the
- * handler), which Hono puts on every response it builds: `c.json`, `c.text`,
- * `c.body`, `c.html`, `c.redirect`, the default notFound and onError answers.
- * They cannot be read from here, so `Vary` and `Set-Cookie` are appended.
- * One instance: it is used synchronously.
- */
-const prepared: HeaderTarget & { c: Context | undefined } = {
-  c: undefined,
-  getHeader: () => undefined,
-  setHeader(name: string, value: number | string | readonly string[]): void {
-    const c = prepared.c!;
-    if (typeof value === 'object') for (const v of value) c.header(name, v, { append: true });
-    else {
-      const lower = name.toLowerCase();
-      c.header(name, String(value), { append: lower === 'vary' || lower === 'set-cookie' });
-    }
-  },
-};
-
-function prepare(c: Context, decision: Decision): void {
-  prepared.c = c;
-  applyHeaders(prepared, decision);
-  prepared.c = undefined;
-}
-
-/**
- * Make sure the final response carries every recorded decision's headers, in
- * order. A response Hono built already has them (prepared before the handler)
- * and is only read: on @hono/node-server, writing to it would cost a headers
- * copy. Otherwise (a raw or fetched `Response`, a handler's own
- * `Cache-Control`, a replaced `Vary`) they are written, on a re-wrapped
- * response if its headers are immutable, as a fetched Response's are.
+ * Apply every recorded decision's headers to the final response (re-wrapped
+ * once if its headers are immutable, as a fetched Response's are). On
+ * @hono/node-server a light response's `headers` are the live headers it is
+ * sent with, so writing them keeps its fast path.
  */
 function finish(c: Context, decisions: readonly Decision[]): void {
-  let writes = false;
-  for (const decision of decisions) writes ||= decision.headers.length !== 0 || decision.setCookies.length !== 0;
-  if (!writes || webHeadersCarry(c.res.headers, decisions)) return;
   const write = (headers: Headers) => {
     const target = webHeaderTarget(headers);
     for (const decision of decisions) applyHeaders(target, decision);
@@ -167,7 +134,6 @@ export function identityMiddleware(options?: IdgateOptions | Idgate, adapter: Ho
     const decision = gate.decide(state, view);
     if (decision.kind !== 'next') return toResponse(decision);
     tag.decisions.push(decision);
-    if (decision.headers.length !== 0 || decision.setCookies.length !== 0) prepare(c, decision);
     await next();
     finish(c, tag.decisions);
   };
