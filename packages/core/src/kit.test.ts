@@ -33,7 +33,7 @@ describe('the mounted-first guard', () => {
     expect(() => tags.get(req, 'loginHandler()')).toThrow('idgate: loginHandler() needs app.use(identityMiddleware()) mounted before it');
     tags.set(req, { n: 1 });
     expect(tags.get(req, 'loginHandler()')).toEqual({ n: 1 });
-    // One map per key, shared by every copy of the module (ESM and CJS builds).
+    // One registered symbol per key, shared by every copy of the module (ESM and CJS builds).
     expect(requestTags<object, { n: number }>('idgate.test.kit', 'x').get(req, 'y')).toEqual({ n: 1 });
   });
   it('mountedFirst has the stable CONFIG_INVALID code', () => {

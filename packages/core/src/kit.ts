@@ -40,30 +40,35 @@ export function mountedFirst(name: string, mount: string): ConfigError {
 
 /**
  * Per-request state that an adapter's middleware leaves for its later
- * handlers, in a `WeakMap` keyed by the framework's request object (adding
- * properties to a request object can cost a hidden-class transition per request).
- * The map hangs off a registered symbol, so the ESM and CJS builds, if both get
- * loaded, share it. `get` throws `mountedFirst` when the middleware never ran.
+ * handlers: one property under a registered symbol on the object given
+ * (the framework's request, or a per-request object it makes, such as
+ * Express's `res.locals`), so the ESM and CJS builds, if both get loaded,
+ * see each other's. Not a `WeakMap`: an entry per short-lived request made
+ * the garbage collector's ephemeron work the largest cost of a cache hit
+ * (bench/PROFILE.md). On a framework whose request objects share a hidden
+ * class the property is a cached transition; where every request has its own
+ * (Express 5's `req`), hand `set` another per-request object. `get` throws
+ * `mountedFirst` when the middleware never ran.
  * @param key a name unique to the adapter, e.g. `'idgate.express.tags'`.
  * @param mount how the app mounts idgate first, for the error message.
  * @example
- * const tags = requestTags<Request, Tag>('idgate.express.tags', 'app.use(identityMiddleware()) mounted');
- * tags.set(req, tag); … tags.get(req, 'loginHandler()');
+ * const tags = requestTags<Context, Tag>('idgate.hono.tags', 'app.use(identityMiddleware()) mounted');
+ * tags.set(c, tag); … tags.get(c, 'loginHandler()');
  */
 export function requestTags<K extends object, T>(key: string, mount: string): { set(request: K, tag: T): void; get(request: K, name: string): T; find(request: K): T | undefined } {
   const symbol = Symbol.for(key);
-  const map = ((globalThis as Record<symbol, WeakMap<K, T> | undefined>)[symbol] ??= new WeakMap<K, T>());
+  type Held = Record<symbol, T | undefined>;
   return {
     set(request, tag) {
-      map.set(request, tag);
+      (request as Held)[symbol] = tag;
     },
     get(request, name) {
-      const tag = map.get(request);
+      const tag = (request as Held)[symbol];
       if (tag === undefined) throw mountedFirst(name, mount);
       return tag;
     },
     find(request) {
-      return map.get(request);
+      return (request as Held)[symbol];
     },
   };
 }

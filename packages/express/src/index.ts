@@ -24,30 +24,23 @@ export { createIdgate } from '@idgate/core';
 /**
  * A request's tag lives in `res.locals`, the per-request object Express makes
  * for exactly this (under a symbol: templates and JSON never see it), not in
- * a property on `req` nor in a WeakMap. Under Express 5 every request's `req`
- * has a hidden class of its own, so each property added to it builds a new
- * one, and a WeakMap entry per request costs more still (bench/PROFILE.md);
- * `res.locals` is a dictionary, where adding a key is a hash insert. A spread
- * or `Object.assign` copy of `res.locals` keeps the tag; replacing it with a
- * new object drops it, and `requireIdentity()` then fails loudly (500)
- * rather than letting the request through. Requests without `res.locals`
- * (not from an Express app) fall back to a WeakMap.
+ * a property on `req`: under Express 5 every request's `req` has a hidden
+ * class of its own, so each property added to it builds a new one, while
+ * `res.locals` is a dictionary, where adding a key is a hash insert
+ * (bench/PROFILE.md). A spread or `Object.assign` copy of `res.locals` keeps
+ * the tag; replacing it with a new object drops it, and `requireIdentity()`
+ * then fails loudly (500) rather than letting the request through. A request
+ * without `res.locals` (not from an Express app) holds its tag itself.
  */
-const TAG = Symbol.for('idgate.express.tag');
-const fallback = requestTags<Request, Tag>('idgate.express.tags', 'app.use(identityMiddleware()) mounted (with res.locals added to, not replaced, in between)');
-type Locals = Record<symbol, Tag | undefined>;
+const kit = requestTags<object, Tag>('idgate.express.tag', 'app.use(identityMiddleware()) mounted (with res.locals added to, not replaced, in between)');
+function holderOf(req: Request, res: Response | undefined = req.res): object {
+  const locals = res?.locals as unknown;
+  return typeof locals === 'object' && locals !== null ? locals : req;
+}
 const tags = {
-  set(req: Request, res: Response, tag: Tag): void {
-    const locals = res.locals as Locals | undefined;
-    if (typeof locals === 'object' && locals !== null) locals[TAG] = tag;
-    else fallback.set(req, tag);
-  },
-  find(req: Request): Tag | undefined {
-    return (req.res?.locals as Locals | undefined)?.[TAG] ?? fallback.find(req);
-  },
-  get(req: Request, name: string): Tag {
-    return (req.res?.locals as Locals | undefined)?.[TAG] ?? fallback.get(req, name);
-  },
+  set: (req: Request, res: Response, tag: Tag): void => kit.set(holderOf(req, res), tag),
+  find: (req: Request): Tag | undefined => kit.find(holderOf(req)),
+  get: (req: Request, name: string): Tag => kit.get(holderOf(req), name),
 };
 
 /**

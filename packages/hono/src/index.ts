@@ -3,7 +3,7 @@ import {
   createIdgate,
   applyHeaders,
   headersOf,
-  mountedFirst,
+  requestTags,
   requiredRule,
   runtimeClientIp,
   serveWebEndpoint,
@@ -53,22 +53,10 @@ interface Tag {
   readonly decisions: Decision[];
 }
 
-// The tag is a property of Hono's Context (the same shape change on every
-// Context), not an entry in the adapter kit's WeakMap: under load, WeakMap
-// entries keyed by short-lived contexts cost about 9 µs of garbage collection
-// per request (bench/PROFILE.md, Hono).
-const TAG = Symbol.for('idgate.hono.tag');
-type Tagged = Context & { [TAG]?: Tag };
-const tags = {
-  set(c: Context, tag: Tag): void {
-    (c as Tagged)[TAG] = tag;
-  },
-  get(c: Context, name: string): Tag {
-    const tag = (c as Tagged)[TAG];
-    if (tag === undefined) throw mountedFirst(name, 'app.use(identityMiddleware()) mounted');
-    return tag;
-  },
-};
+// The tag is a property of Hono's Context (the kit's registered symbol; the
+// same shape change on every Context), not a WeakMap entry: under load, those
+// cost about 9 µs of garbage collection per request (bench/PROFILE.md, Hono).
+const tags = requestTags<Context, Tag>('idgate.hono.tag', 'app.use(identityMiddleware()) mounted');
 
 /**
  * The request body for core: the stream, read and capped by core; or, when a
