@@ -225,21 +225,26 @@ export function createVerifier(
   function remember(value: string, token: SessionToken, key: string, profile: Profile, at: number, previous?: Entry): AuthState {
     // The cookie value is usually a slice of the request's whole Cookie
     // header, and V8 keeps the header alive for as long as the slice: the
-    // cache keeps its own copy instead (miss path only).
-    const own = Buffer.from(value, 'latin1').toString('latin1');
+    // cache keeps its own copy instead (miss path only); a refresh reuses the
+    // entry's, so the cache holds one copy of each value.
+    const own = previous?.session.value === value ? previous.session.value : Buffer.from(value, 'latin1').toString('latin1');
+    // The token, likewise: a slice of that copy, as a slice of `value` would
+    // keep the request's header alive again (the token leads a signed value;
+    // a legacy value is the token).
+    const id = previous?.id ?? (token.signed ? own.slice(0, token.id.length) : own);
     let session = previous?.session;
     if (session === undefined) {
       if (token.signed) session = { since: token.issuedAt, renewedAt: at, seenAt: at, value: own };
       else {
         // A legacy cookie: the session starts now, and is answered with a signed cookie.
         const since = at;
-        session = { since, renewedAt: 0, seenAt: at, value: signSession(keys, token.id, since), legacy: true };
+        session = { since, renewedAt: 0, seenAt: at, value: signSession(keys, id, since), legacy: true };
       }
     } else session.seenAt = at;
-    const fresh = state('authenticated', createIdentity(profile, at, token.id), privateHeaders, { session });
+    const fresh = state('authenticated', createIdentity(profile, at, id), privateHeaders, { session });
     const alias = session.value !== own ? session.value : undefined;
     // The entry keeps the identity, not the upstream profile as well: one copy of each field.
-    const entry: Entry = alias === undefined ? { state: fresh, at, key, id: token.id, session } : { state: fresh, at, key, id: token.id, session, alias };
+    const entry: Entry = alias === undefined ? { state: fresh, at, key, id, session } : { state: fresh, at, key, id, session, alias };
     positive.set(own, entry);
     if (alias !== undefined) positive.set(alias, { ...entry, alias: own, session: { since: session.since, renewedAt: at, seenAt: at, value: alias } });
     byKey.set(key, own);
