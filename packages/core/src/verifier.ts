@@ -1,5 +1,4 @@
 import { Buffer } from 'node:buffer';
-import { LRUCache } from 'lru-cache';
 import type { IdgateConfig } from './config.js';
 import { NONE, PRIVATE_HEADERS, VARY_COOKIE, type Decision, type Header } from './decision.js';
 import { UpstreamError } from './errors.js';
@@ -10,6 +9,7 @@ import type { Logger } from './logger.js';
 import { randomBytes } from 'node:crypto';
 import { identityKey, type CacheStore, type StoreClaim, type StoredIdentity } from './store.js';
 import { SieveCache } from './sieve.js';
+import { ExpiringMap } from './expiring.js';
 import { openSession, openValue, sealValue, signSession, type SessionToken } from './session.js';
 import type { Profile, UpstreamClient } from './upstream.js';
 
@@ -129,8 +129,8 @@ export function createVerifier(
   const keyOf = (id: string) => identityKey(config.secret, id);
   // After a rotation, tombstones written under an older secret's key still count.
   const olderKeysOf = (id: string) => config.secrets.slice(1).map((secret) => identityKey(secret, id));
-  // An injected clock is read afresh on every check (lru-cache otherwise caches its clock for a millisecond).
-  const perf = config.now ? { perf: { now }, ttlResolution: 0 } : {};
+  // Expiry runs on an injected clock, else on a monotonic one (performance.now).
+  const clock = config.now;
   // key -> cookie value: invalidations (local, or another instance's) arrive by key.
   const byKey = new Map<string, string>();
   // Verified sessions by cookie value. SIEVE, not LRU: a hit (every signed-in
@@ -139,13 +139,14 @@ export function createVerifier(
   const positive = new SieveCache<string, Entry>(config.cache.max, (entry, value) => {
     if (byKey.get(entry.key) === value) byKey.delete(entry.key);
   });
-  const negative = new LRUCache<string, AuthState>({ max: config.cache.negativeMax, ttl: Math.max(1, negativeTtl), ...perf });
+  // Both bounded maps below grow with use: no storage for `max` entries up front.
+  const negative = new ExpiringMap<string, AuthState>({ max: config.cache.negativeMax, ttl: Math.max(1, negativeTtl), now: clock });
   // Logged-out sessions, by key, each kept until its cookie's absolute
   // lifetime ends. Only sessions idgate signed (or, in a migration window,
   // verified) get one, so strangers cannot fill it; past `tombstoneMax` the
   // oldest go, and only the shared store (whose tombstones are not bounded
   // this way) still remembers them.
-  const revoked = new LRUCache<string, true>({ max: config.cache.tombstoneMax, ttl: absoluteMs, ...perf });
+  const revoked = new ExpiringMap<string, true>({ max: config.cache.tombstoneMax, ttl: absoluteMs, now: clock });
   const inflight = new Map<string, Flight>();
   const leaseTtl = config.cache.lease.ttl;
   const leaseWait = config.cache.lease.wait;
@@ -209,7 +210,7 @@ export function createVerifier(
 
   /** Forget a session by key on this instance: cache entries, flights in flight, and a tombstone. */
   function revoke(key: string, lifetimeMs: number): void {
-    revoked.set(key, true, { ttl: Math.max(1, lifetimeMs) });
+    revoked.set(key, true, Math.max(1, lifetimeMs));
     const value = byKey.get(key);
     if (value !== undefined) {
       const entry = positive.get(value);
