@@ -4,11 +4,11 @@ import { NONE, PRIVATE_HEADERS, VARY_COOKIE, type Decision, type Header } from '
 import { UpstreamError } from './errors.js';
 import { clientRetryAfter } from './http.js';
 import type { IdgateEvent } from './events.js';
-import { createIdentity, type Identity, type IdentityStatus } from './identity.js';
+import { createIdentity, rawIdentityId, type Identity, type IdentityStatus } from './identity.js';
 import type { Logger } from './logger.js';
 import { randomBytes } from 'node:crypto';
 import { identityKey, type CacheStore, type StoreClaim, type StoredIdentity } from './store.js';
-import { SieveCache } from './sieve.js';
+import { SieveIndex, type SieveNode } from './sieve.js';
 import { ExpiringMap } from './expiring.js';
 import { openSession, openValue, sealValue, signSession, type SessionToken } from './session.js';
 import type { Profile, UpstreamClient } from './upstream.js';
@@ -58,15 +58,18 @@ export const EXPIRED: AuthState = state('expired', null);
 /** The upstream said INVALID_IDENTITY, or the session was logged out here. */
 export const INVALID: AuthState = state('invalid', null);
 
-interface Entry {
+/**
+ * A verified session, held under its cookie value (`sieveKey`); it is the
+ * cache's node itself (`SieveNode`), and its upstream identityId is its
+ * identity's (`idOf`): one object per cached session, each value once.
+ */
+interface Entry extends SieveNode<string, Entry> {
   /** Returned as-is on a hit: no allocation on the hot path. */
   readonly state: AuthState;
   /** Epoch ms of the upstream verification, never later than this instance's clock. */
   readonly at: number;
   /** Keyed hash of the identityId, computed once on the miss path. */
   readonly key: string;
-  /** The upstream identityId. */
-  readonly id: string;
   readonly session: SessionClock;
   /** The other cookie value this entry is cached under (a legacy cookie and its signed successor). */
   readonly alias?: string;
@@ -136,8 +139,8 @@ export function createVerifier(
   // Verified sessions by cookie value. SIEVE, not LRU: a hit (every signed-in
   // request) is one Map lookup and one flag, where lru-cache's get also
   // reorders its list (bench/PROFILE.md).
-  const positive = new SieveCache<string, Entry>(config.cache.max, (entry, value) => {
-    if (byKey.get(entry.key) === value) byKey.delete(entry.key);
+  const positive = new SieveIndex<string, Entry>(config.cache.max, (entry) => {
+    if (byKey.get(entry.key) === entry.sieveKey) byKey.delete(entry.key);
   });
   // Both bounded maps below grow with use: no storage for `max` entries up front.
   const negative = new ExpiringMap<string, AuthState>({ max: config.cache.negativeMax, ttl: Math.max(1, negativeTtl), now: clock });
@@ -228,11 +231,11 @@ export function createVerifier(
     // header, and V8 keeps the header alive for as long as the slice: the
     // cache keeps its own copy instead (miss path only); a refresh reuses the
     // entry's, so the cache holds one copy of each value.
-    const own = previous?.session.value === value ? previous.session.value : Buffer.from(value, 'latin1').toString('latin1');
+    const own = previous?.sieveKey === value ? previous.sieveKey : Buffer.from(value, 'latin1').toString('latin1');
     // The token, likewise: a slice of that copy, as a slice of `value` would
     // keep the request's header alive again (the token leads a signed value;
     // a legacy value is the token).
-    const id = previous?.id ?? (token.signed ? own.slice(0, token.id.length) : own);
+    const id = previous !== undefined ? idOf(previous) : token.signed ? own.slice(0, token.id.length) : own;
     let session = previous?.session;
     if (session === undefined) {
       if (token.signed) session = { since: token.issuedAt, renewedAt: at, seenAt: at, value: own };
@@ -245,16 +248,15 @@ export function createVerifier(
     const fresh = state('authenticated', createIdentity(profile, at, id), privateHeaders, { session });
     const alias = session.value !== own ? session.value : undefined;
     // The entry keeps the identity, not the upstream profile as well: one copy of each field.
-    const entry: Entry = alias === undefined ? { state: fresh, at, key, id, session } : { state: fresh, at, key, id, session, alias };
-    positive.set(own, entry);
-    if (alias !== undefined) positive.set(alias, { ...entry, alias: own, session: { since: session.since, renewedAt: at, seenAt: at, value: alias } });
+    positive.set(entryOf(own, fresh, at, key, session, alias));
+    if (alias !== undefined) positive.set(entryOf(alias, fresh, at, key, { since: session.since, renewedAt: at, seenAt: at, value: alias }, own));
     byKey.set(key, own);
     return fresh;
   }
 
   function staleState(entry: Entry): AuthState {
     const identity = entry.state.identity!;
-    entry.stale ??= state('authenticated', createIdentity(identity, entry.at, entry.id, true), privateHeaders, { session: entry.session });
+    entry.stale ??= state('authenticated', createIdentity(identity, entry.at, idOf(entry), true), privateHeaders, { session: entry.session });
     tell({ type: 'stale-served', key: entry.key, ageMs: now() - entry.at });
     return entry.stale;
   }
@@ -521,6 +523,18 @@ export function createVerifier(
   };
 }
 
+/** A cache entry, in one shape (the optional `alias` aside), with the links its index sets. */
+function entryOf(value: string, state: AuthState, at: number, key: string, session: SessionClock, alias?: string): Entry {
+  return alias === undefined
+    ? { sieveKey: value, visited: false, newer: undefined, older: undefined, state, at, key, session }
+    : { sieveKey: value, visited: false, newer: undefined, older: undefined, state, at, key, session, alias };
+}
+
+/** The upstream identityId of an entry: its identity's, not kept twice. */
+function idOf(entry: Entry): string {
+  return rawIdentityId(entry.state.identity!)!;
+}
+
 function tokenOf(entry: Entry): SessionToken {
-  return { id: entry.id, issuedAt: entry.session.since, signed: true };
+  return { id: idOf(entry), issuedAt: entry.session.since, signed: true };
 }
