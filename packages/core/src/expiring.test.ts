@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { LRUCache } from 'lru-cache';
 import { describe, expect, it } from 'vitest';
-import { ExpiringMap } from './expiring.js';
+import { ExpiringMap, ExpiringSet } from './expiring.js';
 
 type Op =
   | { op: 'get' | 'has' | 'delete'; key: number }
@@ -51,6 +51,33 @@ describe('ExpiringMap', () => {
         }
       }),
       { numRuns: 3_000, seed: 11 },
+    );
+  });
+
+  it('property: ExpiringSet answers as lru-cache of `true` values does (has, add with ttl, delete, expiry, eviction order)', () => {
+    const setOp = op.filter((o) => o.op !== 'get');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 30 }), fc.constantFrom(0, 1, 1_000), fc.array(setOp, { maxLength: 80 }), (max, ttl, start, ops) => {
+        let t = start;
+        const now = () => t;
+        const model = new LRUCache<number, true>({ max, ttl, perf: { now }, ttlResolution: 0 });
+        const set = new ExpiringSet<number>({ max, ttl, now });
+        for (const o of ops) {
+          if (o.op === 'has') expect(set.has(o.key)).toBe(model.has(o.key));
+          else if (o.op === 'delete') expect(set.delete(o.key)).toBe(model.delete(o.key));
+          else if (o.op === 'set') {
+            if (o.ttl === undefined) (set.add(o.key), model.set(o.key, true));
+            else (set.add(o.key, o.ttl), model.set(o.key, true, { ttl: o.ttl }));
+          } else if (o.op === 'tick') t += o.ms;
+          else if (o.op === 'purge') {
+            set.purgeStale();
+            model.purgeStale();
+            expect(set.size).toBe(model.size);
+          }
+          expect([...set.keys()]).toEqual([...model.rkeys()]);
+        }
+      }),
+      { numRuns: 2_000, seed: 12 },
     );
   });
 

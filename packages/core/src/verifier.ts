@@ -9,7 +9,7 @@ import type { Logger } from './logger.js';
 import { randomBytes } from 'node:crypto';
 import { identityKey, type CacheStore, type StoreClaim, type StoredIdentity } from './store.js';
 import { SieveIndex, type SieveNode } from './sieve.js';
-import { ExpiringMap } from './expiring.js';
+import { ExpiringMap, ExpiringSet } from './expiring.js';
 import { openSession, openValue, sealValue, signSession, type SessionToken } from './session.js';
 import type { Profile, UpstreamClient } from './upstream.js';
 
@@ -149,7 +149,7 @@ export function createVerifier(
   // verified) get one, so strangers cannot fill it; past `tombstoneMax` the
   // oldest go, and only the shared store (whose tombstones are not bounded
   // this way) still remembers them.
-  const revoked = new ExpiringMap<string, true>({ max: config.cache.tombstoneMax, ttl: absoluteMs, now: clock });
+  const revoked = new ExpiringSet<string>({ max: config.cache.tombstoneMax, ttl: absoluteMs, now: clock });
   const inflight = new Map<string, Flight>();
   const leaseTtl = config.cache.lease.ttl;
   const leaseWait = config.cache.lease.wait;
@@ -213,7 +213,7 @@ export function createVerifier(
 
   /** Forget a session by key on this instance: cache entries, flights in flight, and a tombstone. */
   function revoke(key: string, lifetimeMs: number): void {
-    revoked.set(key, true, Math.max(1, lifetimeMs));
+    revoked.add(key, Math.max(1, lifetimeMs));
     const value = byKey.get(key);
     if (value !== undefined) {
       const entry = positive.get(value);
