@@ -16,7 +16,7 @@ export interface Identity {
 /** How the request's identity was resolved. */
 export type IdentityStatus = 'authenticated' | 'anonymous' | 'expired' | 'invalid' | 'unavailable';
 
-const RAW_ID = Symbol.for('idgate.identityId');
+const RAW_ID: unique symbol = Symbol.for('idgate.identityId');
 
 /**
  * Build a frozen `Identity`. The raw identityId is attached under a
@@ -28,15 +28,18 @@ export function createIdentity(
   identityId: string,
   stale = false,
 ): Identity {
-  const identity: { -readonly [K in keyof Identity]: Identity[K] } = {
-    id: profile.id,
-    email: profile.email,
-    attributes: Object.freeze(copyOf(profile.attributes)),
-    verifiedAt: new Date(verifiedAt),
-  };
-  if (profile.name !== undefined) identity.name = profile.name;
+  // One literal per shape, the raw id included, so every property sits inside
+  // the object: added one by one, the later ones (name, the raw id) would go
+  // to a separate property array (about 25 bytes more per cached identity).
+  // The key order stays id, email, attributes, verifiedAt, name.
+  const attributes = Object.freeze(copyOf(profile.attributes));
+  const at = new Date(verifiedAt);
+  const identity: { -readonly [K in keyof Identity]: Identity[K] } & { [RAW_ID]?: string } =
+    profile.name === undefined
+      ? { id: profile.id, email: profile.email, attributes, verifiedAt: at, [RAW_ID]: identityId }
+      : { id: profile.id, email: profile.email, attributes, verifiedAt: at, name: profile.name, [RAW_ID]: identityId };
   if (stale) identity.stale = true;
-  Object.defineProperty(identity, RAW_ID, { value: identityId, enumerable: false });
+  Object.defineProperty(identity, RAW_ID, { enumerable: false });
   return Object.freeze(identity);
 }
 

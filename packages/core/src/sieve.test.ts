@@ -83,6 +83,16 @@ describe('SieveCache', () => {
     expect(cache.size).toBe(3);
   });
 
+  it('a value set again under a held key keeps its place and its visited flag (the index replaces the node in place)', () => {
+    const cache = new SieveCache<number, number>(2);
+    cache.set(1, 1).set(2, 2);
+    cache.get(1);
+    cache.set(1, 5); // visited, and still the oldest
+    cache.set(3, 3); // the hand passes 1 (visited) and evicts 2
+    expect([...cache.keys()]).toEqual([3, 1]);
+    expect(cache.get(1)).toBe(5);
+  });
+
   it('peek and has do not mark an entry visited; clear reports every entry; max must be a positive integer', () => {
     const removed: string[] = [];
     const cache = new SieveCache<string, number>(2, (_v, key, reason) => removed.push(`${key}:${reason}`));

@@ -1,42 +1,48 @@
 /** Why an entry left a `SieveCache`: evicted to make room, or deleted (`delete`, `clear`). */
 export type SieveRemoval = 'evict' | 'delete';
 
-interface Node<K, V> {
-  readonly key: K;
-  value: V;
+/**
+ * The fields a node of a `SieveIndex` carries for the index: the node is the
+ * entry itself, so an index of n entries holds n objects, not 2n.
+ */
+export interface SieveNode<K, N> {
+  /** The key the node is held under; never changes. */
+  readonly sieveKey: K;
+  /** Read since the hand last passed it. Set by the index. */
   visited: boolean;
-  /** The next newer node (toward the head). */
-  newer: Node<K, V> | undefined;
-  /** The next older node (toward the tail). */
-  older: Node<K, V> | undefined;
+  /** The next newer node (toward the head). Set by the index. */
+  newer: N | undefined;
+  /** The next older node (toward the tail). Set by the index. */
+  older: N | undefined;
 }
 
 /**
  * A map bounded to `max` entries with SIEVE eviction (Zhang et al., "SIEVE
- * is Simpler than LRU", NSDI '24). A hit is one `Map` lookup and one flag
- * set: no reordering, no allocation, which is what the cache hit of every
- * signed-in request needs. Entries are kept newest first; to make room, a
- * hand walks from the oldest toward the newest, clearing the flag of each
- * visited entry it passes, and evicts the first one not visited since the
- * hand last passed it. So an entry read at least once per sweep stays, and
- * one read once and never again goes first.
+ * is Simpler than LRU", NSDI '24), over nodes that carry their own links
+ * (`SieveNode`). A hit is one `Map` lookup and one flag set: no reordering,
+ * no allocation, which is what the cache hit of every signed-in request
+ * needs. Entries are kept newest first; to make room, a hand walks from the
+ * oldest toward the newest, clearing the flag of each visited entry it
+ * passes, and evicts the first one not visited since the hand last passed
+ * it. So an entry read at least once per sweep stays, and one read once and
+ * never again goes first.
  * @example
- * const cache = new SieveCache<string, Entry>(10_000, (entry, key, reason) => forget(key));
- * cache.set(value, entry); cache.get(value);
+ * const index = new SieveIndex<string, Entry>(10_000, (entry, reason) => forget(entry));
+ * index.set({ sieveKey: value, visited: false, newer: undefined, older: undefined, ...fields }); index.get(value);
  */
-export class SieveCache<K, V> {
-  private readonly map = new Map<K, Node<K, V>>();
-  private head: Node<K, V> | undefined;
-  private tail: Node<K, V> | undefined;
-  private hand: Node<K, V> | undefined;
+export class SieveIndex<K, N extends SieveNode<K, N>> {
+  private readonly map = new Map<K, N>();
+  private head: N | undefined;
+  private tail: N | undefined;
+  private hand: N | undefined;
 
   /**
    * @param max the most entries kept (a positive integer).
-   * @param onRemove called for every entry that leaves, by eviction, `delete` or `clear`; not when `set` replaces a value.
+   * @param onRemove called for every node that leaves, by eviction, `delete` or `clear`; not when `set` replaces one.
    */
   constructor(
     readonly max: number,
-    private readonly onRemove?: (value: V, key: K, reason: SieveRemoval) => void,
+    private readonly onRemove?: (node: N, reason: SieveRemoval) => void,
   ) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError('SieveCache: max must be a positive integer');
   }
@@ -46,17 +52,16 @@ export class SieveCache<K, V> {
     return this.map.size;
   }
 
-  /** The value for `key`, marking it visited; undefined when absent. */
-  get(key: K): V | undefined {
+  /** The node held under `key`, marking it visited; undefined when absent. */
+  get(key: K): N | undefined {
     const node = this.map.get(key);
-    if (node === undefined) return undefined;
-    node.visited = true;
-    return node.value;
+    if (node !== undefined) node.visited = true;
+    return node;
   }
 
-  /** The value for `key` without marking it visited. */
-  peek(key: K): V | undefined {
-    return this.map.get(key)?.value;
+  /** The node held under `key` without marking it visited. */
+  peek(key: K): N | undefined {
+    return this.map.get(key);
   }
 
   /** True when `key` is held (does not mark it visited). */
@@ -64,15 +69,32 @@ export class SieveCache<K, V> {
     return this.map.has(key);
   }
 
-  /** Store `value` under `key`: a new key goes in as the newest, unvisited; an existing one keeps its place and flag. */
-  set(key: K, value: V): this {
+  /**
+   * Hold `node` under its `sieveKey`: a new key goes in as the newest,
+   * unvisited; a node replacing another under the same key takes its place
+   * and flag (the replaced one is unlinked, and not reported as removed).
+   */
+  set(node: N): this {
+    const key = node.sieveKey;
     const existing = this.map.get(key);
+    if (existing === node) return this;
     if (existing !== undefined) {
-      existing.value = value;
+      node.visited = existing.visited;
+      node.newer = existing.newer;
+      node.older = existing.older;
+      if (node.newer !== undefined) node.newer.older = node;
+      else this.head = node;
+      if (node.older !== undefined) node.older.newer = node;
+      else this.tail = node;
+      if (this.hand === existing) this.hand = node;
+      existing.newer = existing.older = undefined;
+      this.map.set(key, node);
       return this;
     }
     if (this.map.size >= this.max) this.evict();
-    const node: Node<K, V> = { key, value, visited: false, newer: undefined, older: this.head };
+    node.visited = false;
+    node.newer = undefined;
+    node.older = this.head;
     if (this.head !== undefined) this.head.newer = node;
     this.head = node;
     this.tail ??= node;
@@ -85,7 +107,7 @@ export class SieveCache<K, V> {
     const node = this.map.get(key);
     if (node === undefined) return false;
     this.unlink(node);
-    this.onRemove?.(node.value, key, 'delete');
+    this.onRemove?.(node, 'delete');
     return true;
   }
 
@@ -94,12 +116,13 @@ export class SieveCache<K, V> {
     const nodes = [...this.map.values()];
     this.map.clear();
     this.head = this.tail = this.hand = undefined;
-    if (this.onRemove) for (const node of nodes) this.onRemove(node.value, node.key, 'delete');
+    for (const node of nodes) node.newer = node.older = undefined;
+    if (this.onRemove) for (const node of nodes) this.onRemove(node, 'delete');
   }
 
   /** Keys, newest first (for tests and diagnostics). */
   *keys(): IterableIterator<K> {
-    for (let node = this.head; node !== undefined; node = node.older) yield node.key;
+    for (let node = this.head; node !== undefined; node = node.older) yield node.sieveKey;
   }
 
   private evict(): void {
@@ -112,16 +135,86 @@ export class SieveCache<K, V> {
     if (node === undefined) return;
     this.hand = node.newer;
     this.unlink(node);
-    this.onRemove?.(node.value, node.key, 'evict');
+    this.onRemove?.(node, 'evict');
   }
 
-  private unlink(node: Node<K, V>): void {
+  private unlink(node: N): void {
     if (this.hand === node) this.hand = node.newer;
     if (node.newer !== undefined) node.newer.older = node.older;
     else this.head = node.older;
     if (node.older !== undefined) node.older.newer = node.newer;
     else this.tail = node.newer;
     node.newer = node.older = undefined;
-    this.map.delete(node.key);
+    this.map.delete(node.sieveKey);
+  }
+}
+
+interface Node<K, V> extends SieveNode<K, Node<K, V>> {
+  value: V;
+}
+
+/**
+ * A map bounded to `max` entries with SIEVE eviction: a `SieveIndex` whose
+ * nodes wrap plain values.
+ * @example
+ * const cache = new SieveCache<string, number>(10_000, (value, key, reason) => forget(key));
+ * cache.set(key, 1); cache.get(key);
+ */
+export class SieveCache<K, V> {
+  private readonly index: SieveIndex<K, Node<K, V>>;
+
+  /**
+   * @param max the most entries kept (a positive integer).
+   * @param onRemove called for every entry that leaves, by eviction, `delete` or `clear`; not when `set` replaces a value.
+   */
+  constructor(max: number, onRemove?: (value: V, key: K, reason: SieveRemoval) => void) {
+    this.index = new SieveIndex<K, Node<K, V>>(max, onRemove && ((node, reason) => onRemove(node.value, node.sieveKey, reason)));
+  }
+
+  /** The most entries kept. */
+  get max(): number {
+    return this.index.max;
+  }
+
+  /** Entries held. */
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** The value for `key`, marking it visited; undefined when absent. */
+  get(key: K): V | undefined {
+    return this.index.get(key)?.value;
+  }
+
+  /** The value for `key` without marking it visited. */
+  peek(key: K): V | undefined {
+    return this.index.peek(key)?.value;
+  }
+
+  /** True when `key` is held (does not mark it visited). */
+  has(key: K): boolean {
+    return this.index.has(key);
+  }
+
+  /** Store `value` under `key`: a new key goes in as the newest, unvisited; an existing one keeps its place and flag. */
+  set(key: K, value: V): this {
+    // A fresh node each time, replacing any held one: the index's replacement path, exercised by this class's tests.
+    this.index.set({ sieveKey: key, value, visited: false, newer: undefined, older: undefined });
+    return this;
+  }
+
+  /** Remove `key`; true when it was held. */
+  delete(key: K): boolean {
+    return this.index.delete(key);
+  }
+
+  /** Remove every entry (each reported to `onRemove` as deleted). */
+  clear(): void {
+    this.index.clear();
+  }
+
+  /** Keys, newest first (for tests and diagnostics). */
+  keys(): IterableIterator<K> {
+    return this.index.keys();
   }
 }

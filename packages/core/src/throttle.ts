@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { ipVersion } from './ip.js';
-import { LRUCache } from 'lru-cache';
+import { ExpiringMap } from './expiring.js';
 import type { IdgateConfig } from './config.js';
 import { LoginError, LoginThrottledError, type IdgateError } from './errors.js';
 import type { IdgateEvent } from './events.js';
@@ -101,10 +101,10 @@ interface Entry {
 
 /** One in-memory sliding-window counter family (e-mails or IPs). */
 class MemoryAttempts {
-  private readonly cache: LRUCache<string, Entry>;
+  private readonly cache: ExpiringMap<string, Entry>;
   constructor(max: number, private readonly now: () => number) {
     // The LRU's own TTL only reclaims memory; the window is enforced below on `now`.
-    this.cache = new LRUCache<string, Entry>({ max, ttl: 1, ttlAutopurge: false, perf: { now } });
+    this.cache = new ExpiringMap<string, Entry>({ max, ttl: 1, now });
   }
 
   private fresh(key: string, windowMs: number, t: number): Entry | undefined {
@@ -122,7 +122,7 @@ class MemoryAttempts {
 
   private keep(key: string, entry: Entry, windowMs: number, t: number): void {
     const until = Math.max(entry.lockedUntil, (entry.at.at(-1) ?? t) + windowMs);
-    this.cache.set(key, entry, { ttl: Math.max(1, until - t) });
+    this.cache.set(key, entry, Math.max(1, until - t));
   }
 
   /** Record an attempt unless over the limit; `force` records anyway (the store already allowed it), keeping the newest `limit`. */

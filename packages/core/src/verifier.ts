@@ -1,15 +1,15 @@
 import { Buffer } from 'node:buffer';
-import { LRUCache } from 'lru-cache';
 import type { IdgateConfig } from './config.js';
 import { NONE, PRIVATE_HEADERS, VARY_COOKIE, type Decision, type Header } from './decision.js';
 import { UpstreamError } from './errors.js';
 import { clientRetryAfter } from './http.js';
 import type { IdgateEvent } from './events.js';
-import { createIdentity, type Identity, type IdentityStatus } from './identity.js';
+import { createIdentity, rawIdentityId, type Identity, type IdentityStatus } from './identity.js';
 import type { Logger } from './logger.js';
 import { randomBytes } from 'node:crypto';
 import { identityKey, type CacheStore, type StoreClaim, type StoredIdentity } from './store.js';
-import { SieveCache } from './sieve.js';
+import { SieveIndex, type SieveNode } from './sieve.js';
+import { ExpiringMap, ExpiringSet } from './expiring.js';
 import { openSession, openValue, sealValue, signSession, type SessionToken } from './session.js';
 import type { Profile, UpstreamClient } from './upstream.js';
 
@@ -58,15 +58,18 @@ export const EXPIRED: AuthState = state('expired', null);
 /** The upstream said INVALID_IDENTITY, or the session was logged out here. */
 export const INVALID: AuthState = state('invalid', null);
 
-interface Entry {
+/**
+ * A verified session, held under its cookie value (`sieveKey`); it is the
+ * cache's node itself (`SieveNode`), and its upstream identityId is its
+ * identity's (`idOf`): one object per cached session, each value once.
+ */
+interface Entry extends SieveNode<string, Entry> {
   /** Returned as-is on a hit: no allocation on the hot path. */
   readonly state: AuthState;
   /** Epoch ms of the upstream verification, never later than this instance's clock. */
   readonly at: number;
   /** Keyed hash of the identityId, computed once on the miss path. */
   readonly key: string;
-  /** The upstream identityId. */
-  readonly id: string;
   readonly session: SessionClock;
   /** The other cookie value this entry is cached under (a legacy cookie and its signed successor). */
   readonly alias?: string;
@@ -129,23 +132,24 @@ export function createVerifier(
   const keyOf = (id: string) => identityKey(config.secret, id);
   // After a rotation, tombstones written under an older secret's key still count.
   const olderKeysOf = (id: string) => config.secrets.slice(1).map((secret) => identityKey(secret, id));
-  // An injected clock is read afresh on every check (lru-cache otherwise caches its clock for a millisecond).
-  const perf = config.now ? { perf: { now }, ttlResolution: 0 } : {};
+  // Expiry runs on an injected clock, else on a monotonic one (performance.now).
+  const clock = config.now;
   // key -> cookie value: invalidations (local, or another instance's) arrive by key.
   const byKey = new Map<string, string>();
   // Verified sessions by cookie value. SIEVE, not LRU: a hit (every signed-in
   // request) is one Map lookup and one flag, where lru-cache's get also
   // reorders its list (bench/PROFILE.md).
-  const positive = new SieveCache<string, Entry>(config.cache.max, (entry, value) => {
-    if (byKey.get(entry.key) === value) byKey.delete(entry.key);
+  const positive = new SieveIndex<string, Entry>(config.cache.max, (entry) => {
+    if (byKey.get(entry.key) === entry.sieveKey) byKey.delete(entry.key);
   });
-  const negative = new LRUCache<string, AuthState>({ max: config.cache.negativeMax, ttl: Math.max(1, negativeTtl), ...perf });
+  // Both bounded maps below grow with use: no storage for `max` entries up front.
+  const negative = new ExpiringMap<string, AuthState>({ max: config.cache.negativeMax, ttl: Math.max(1, negativeTtl), now: clock });
   // Logged-out sessions, by key, each kept until its cookie's absolute
   // lifetime ends. Only sessions idgate signed (or, in a migration window,
   // verified) get one, so strangers cannot fill it; past `tombstoneMax` the
   // oldest go, and only the shared store (whose tombstones are not bounded
   // this way) still remembers them.
-  const revoked = new LRUCache<string, true>({ max: config.cache.tombstoneMax, ttl: absoluteMs, ...perf });
+  const revoked = new ExpiringSet<string>({ max: config.cache.tombstoneMax, ttl: absoluteMs, now: clock });
   const inflight = new Map<string, Flight>();
   const leaseTtl = config.cache.lease.ttl;
   const leaseWait = config.cache.lease.wait;
@@ -209,7 +213,7 @@ export function createVerifier(
 
   /** Forget a session by key on this instance: cache entries, flights in flight, and a tombstone. */
   function revoke(key: string, lifetimeMs: number): void {
-    revoked.set(key, true, { ttl: Math.max(1, lifetimeMs) });
+    revoked.add(key, Math.max(1, lifetimeMs));
     const value = byKey.get(key);
     if (value !== undefined) {
       const entry = positive.get(value);
@@ -225,30 +229,34 @@ export function createVerifier(
   function remember(value: string, token: SessionToken, key: string, profile: Profile, at: number, previous?: Entry): AuthState {
     // The cookie value is usually a slice of the request's whole Cookie
     // header, and V8 keeps the header alive for as long as the slice: the
-    // cache keeps its own copy instead (miss path only).
-    const own = Buffer.from(value, 'latin1').toString('latin1');
+    // cache keeps its own copy instead (miss path only); a refresh reuses the
+    // entry's, so the cache holds one copy of each value.
+    const own = previous?.sieveKey === value ? previous.sieveKey : Buffer.from(value, 'latin1').toString('latin1');
+    // The token, likewise: a slice of that copy, as a slice of `value` would
+    // keep the request's header alive again (the token leads a signed value;
+    // a legacy value is the token).
+    const id = previous !== undefined ? idOf(previous) : token.signed ? own.slice(0, token.id.length) : own;
     let session = previous?.session;
     if (session === undefined) {
       if (token.signed) session = { since: token.issuedAt, renewedAt: at, seenAt: at, value: own };
       else {
         // A legacy cookie: the session starts now, and is answered with a signed cookie.
         const since = at;
-        session = { since, renewedAt: 0, seenAt: at, value: signSession(keys, token.id, since), legacy: true };
+        session = { since, renewedAt: 0, seenAt: at, value: signSession(keys, id, since), legacy: true };
       }
     } else session.seenAt = at;
-    const fresh = state('authenticated', createIdentity(profile, at, token.id), privateHeaders, { session });
+    const fresh = state('authenticated', createIdentity(profile, at, id), privateHeaders, { session });
     const alias = session.value !== own ? session.value : undefined;
     // The entry keeps the identity, not the upstream profile as well: one copy of each field.
-    const entry: Entry = alias === undefined ? { state: fresh, at, key, id: token.id, session } : { state: fresh, at, key, id: token.id, session, alias };
-    positive.set(own, entry);
-    if (alias !== undefined) positive.set(alias, { ...entry, alias: own, session: { since: session.since, renewedAt: at, seenAt: at, value: alias } });
+    positive.set(entryOf(own, fresh, at, key, session, alias));
+    if (alias !== undefined) positive.set(entryOf(alias, fresh, at, key, { since: session.since, renewedAt: at, seenAt: at, value: alias }, own));
     byKey.set(key, own);
     return fresh;
   }
 
   function staleState(entry: Entry): AuthState {
     const identity = entry.state.identity!;
-    entry.stale ??= state('authenticated', createIdentity(identity, entry.at, entry.id, true), privateHeaders, { session: entry.session });
+    entry.stale ??= state('authenticated', createIdentity(identity, entry.at, idOf(entry), true), privateHeaders, { session: entry.session });
     tell({ type: 'stale-served', key: entry.key, ageMs: now() - entry.at });
     return entry.stale;
   }
@@ -515,6 +523,18 @@ export function createVerifier(
   };
 }
 
+/** A cache entry, in one shape (the optional `alias` aside), with the links its index sets. */
+function entryOf(value: string, state: AuthState, at: number, key: string, session: SessionClock, alias?: string): Entry {
+  return alias === undefined
+    ? { sieveKey: value, visited: false, newer: undefined, older: undefined, state, at, key, session }
+    : { sieveKey: value, visited: false, newer: undefined, older: undefined, state, at, key, session, alias };
+}
+
+/** The upstream identityId of an entry: its identity's, not kept twice. */
+function idOf(entry: Entry): string {
+  return rawIdentityId(entry.state.identity!)!;
+}
+
 function tokenOf(entry: Entry): SessionToken {
-  return { id: entry.id, issuedAt: entry.session.since, signed: true };
+  return { id: idOf(entry), issuedAt: entry.session.since, signed: true };
 }
