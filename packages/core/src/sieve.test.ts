@@ -1,6 +1,77 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SieveCache } from './sieve.js';
+import { SieveIndex, type SieveNode, type SieveRemoval } from './sieve.js';
+
+interface Node<K, V> extends SieveNode<K, Node<K, V>> {
+  value: V;
+}
+
+/**
+ * A map bounded to `max` entries with SIEVE eviction over `SieveIndex`, whose
+ * nodes wrap plain values: the shape the model below is written in (the
+ * verifier's entries are their own nodes).
+ * @example
+ * const cache = new SieveCache<string, number>(10_000, (value, key, reason) => forget(key));
+ * cache.set(key, 1); cache.get(key);
+ */
+class SieveCache<K, V> {
+  private readonly index: SieveIndex<K, Node<K, V>>;
+
+  /**
+   * @param max the most entries kept (a positive integer).
+   * @param onRemove called for every entry that leaves, by eviction, `delete` or `clear`; not when `set` replaces a value.
+   */
+  constructor(max: number, onRemove?: (value: V, key: K, reason: SieveRemoval) => void) {
+    this.index = new SieveIndex<K, Node<K, V>>(max, onRemove && ((node, reason) => onRemove(node.value, node.sieveKey, reason)));
+  }
+
+  /** The most entries kept. */
+  get max(): number {
+    return this.index.max;
+  }
+
+  /** Entries held. */
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** The value for `key`, marking it visited; undefined when absent. */
+  get(key: K): V | undefined {
+    return this.index.get(key)?.value;
+  }
+
+  /** The value for `key` without marking it visited. */
+  peek(key: K): V | undefined {
+    return this.index.peek(key)?.value;
+  }
+
+  /** True when `key` is held (does not mark it visited). */
+  has(key: K): boolean {
+    return this.index.has(key);
+  }
+
+  /** Store `value` under `key`: a new key goes in as the newest, unvisited; an existing one keeps its place and flag. */
+  set(key: K, value: V): this {
+    // A fresh node each time, replacing any held one: the index's replacement path, exercised by this class's tests.
+    this.index.set({ sieveKey: key, value, visited: false, newer: undefined, older: undefined });
+    return this;
+  }
+
+  /** Remove `key`; true when it was held. */
+  delete(key: K): boolean {
+    return this.index.delete(key);
+  }
+
+  /** Remove every entry (each reported to `onRemove` as deleted). */
+  clear(): void {
+    this.index.clear();
+  }
+
+  /** Keys, newest first (for tests and diagnostics). */
+  keys(): IterableIterator<K> {
+    return this.index.keys();
+  }
+}
 
 /**
  * SIEVE written the plain way, as the paper's pseudo-code: an array newest

@@ -1,4 +1,4 @@
-/** Why an entry left a `SieveCache`: evicted to make room, or deleted (`delete`, `clear`). */
+/** Why an entry left a `SieveIndex`: evicted to make room, or deleted (`delete`, `clear`). */
 export type SieveRemoval = 'evict' | 'delete';
 
 /**
@@ -44,7 +44,7 @@ export class SieveIndex<K, N extends SieveNode<K, N>> {
     readonly max: number,
     private readonly onRemove?: (node: N, reason: SieveRemoval) => void,
   ) {
-    if (!Number.isInteger(max) || max < 1) throw new RangeError('SieveCache: max must be a positive integer');
+    if (!Number.isInteger(max) || max < 1) throw new RangeError('SieveIndex: max must be a positive integer');
   }
 
   /** Entries held. */
@@ -146,75 +146,5 @@ export class SieveIndex<K, N extends SieveNode<K, N>> {
     else this.tail = node.newer;
     node.newer = node.older = undefined;
     this.map.delete(node.sieveKey);
-  }
-}
-
-interface Node<K, V> extends SieveNode<K, Node<K, V>> {
-  value: V;
-}
-
-/**
- * A map bounded to `max` entries with SIEVE eviction: a `SieveIndex` whose
- * nodes wrap plain values.
- * @example
- * const cache = new SieveCache<string, number>(10_000, (value, key, reason) => forget(key));
- * cache.set(key, 1); cache.get(key);
- */
-export class SieveCache<K, V> {
-  private readonly index: SieveIndex<K, Node<K, V>>;
-
-  /**
-   * @param max the most entries kept (a positive integer).
-   * @param onRemove called for every entry that leaves, by eviction, `delete` or `clear`; not when `set` replaces a value.
-   */
-  constructor(max: number, onRemove?: (value: V, key: K, reason: SieveRemoval) => void) {
-    this.index = new SieveIndex<K, Node<K, V>>(max, onRemove && ((node, reason) => onRemove(node.value, node.sieveKey, reason)));
-  }
-
-  /** The most entries kept. */
-  get max(): number {
-    return this.index.max;
-  }
-
-  /** Entries held. */
-  get size(): number {
-    return this.index.size;
-  }
-
-  /** The value for `key`, marking it visited; undefined when absent. */
-  get(key: K): V | undefined {
-    return this.index.get(key)?.value;
-  }
-
-  /** The value for `key` without marking it visited. */
-  peek(key: K): V | undefined {
-    return this.index.peek(key)?.value;
-  }
-
-  /** True when `key` is held (does not mark it visited). */
-  has(key: K): boolean {
-    return this.index.has(key);
-  }
-
-  /** Store `value` under `key`: a new key goes in as the newest, unvisited; an existing one keeps its place and flag. */
-  set(key: K, value: V): this {
-    // A fresh node each time, replacing any held one: the index's replacement path, exercised by this class's tests.
-    this.index.set({ sieveKey: key, value, visited: false, newer: undefined, older: undefined });
-    return this;
-  }
-
-  /** Remove `key`; true when it was held. */
-  delete(key: K): boolean {
-    return this.index.delete(key);
-  }
-
-  /** Remove every entry (each reported to `onRemove` as deleted). */
-  clear(): void {
-    this.index.clear();
-  }
-
-  /** Keys, newest first (for tests and diagnostics). */
-  keys(): IterableIterator<K> {
-    return this.index.keys();
   }
 }
