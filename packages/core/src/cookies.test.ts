@@ -32,6 +32,23 @@ describe('readCookie', () => {
     ['identityId=\u00a0nbsp\u00a0', '\u00a0nbsp\u00a0'],
     [';identityId=lead;', 'lead'],
   ])('%j', (header, value) => expect(readCookie(header, 'identityId')).toBe(value));
+  // The usual header is read without the grammar's loop; every case here must be handed over to it.
+  it.each([
+    ['a=1; identityId= lead', 'lead'],
+    ['a=1; identityId=\ttab', 'tab'],
+    ['a=1; identityId=trail ; b=2', 'trail'],
+    ['a=1; identityId=trail\t', 'trail'],
+    ['identityId="q"; b=2', 'q'],
+    ['a=1;  identityId=two-spaces', 'two-spaces'],
+    ['a=1;\tidentityId=tab-before', 'tab-before'],
+    [' identityId=leading-space', 'leading-space'],
+    ['identityId=%41; b=2', 'A'],
+    ['identityId =late-eq', 'late-eq'],
+    ['x; identityId=after-bare-name', 'after-bare-name'],
+    ['identityId=;', ''],
+    ['pref=x identityId=no; identityId=yes', 'yes'],
+    ['a=b identityId=no', undefined],
+  ])('edge of the quick read: %j', (header, value) => expect(readCookie(header, 'identityId')).toBe(value));
   // issue 12, finding 2: a name inside another cookie's value is not a cookie.
   it.each([
     ['pref=dark identityId=attacker; identityId=victim', 'victim'],
