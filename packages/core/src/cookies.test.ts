@@ -32,7 +32,7 @@ describe('readCookie', () => {
     ['identityId=\u00a0nbsp\u00a0', '\u00a0nbsp\u00a0'],
     [';identityId=lead;', 'lead'],
   ])('%j', (header, value) => expect(readCookie(header, 'identityId')).toBe(value));
-  // The usual header is read without the grammar's loop; every case here must be handed over to it.
+  // Spaces, tabs, quotes and percent-encoding next to the name or the value, and a first occurrence that starts no pair.
   it.each([
     ['a=1; identityId= lead', 'lead'],
     ['a=1; identityId=\ttab', 'tab'],
@@ -48,7 +48,7 @@ describe('readCookie', () => {
     ['identityId=;', ''],
     ['pref=x identityId=no; identityId=yes', 'yes'],
     ['a=b identityId=no', undefined],
-  ])('edge of the quick read: %j', (header, value) => expect(readCookie(header, 'identityId')).toBe(value));
+  ])('around the name and the value: %j', (header, value) => expect(readCookie(header, 'identityId')).toBe(value));
   // issue 12, finding 2: a name inside another cookie's value is not a cookie.
   it.each([
     ['pref=dark identityId=attacker; identityId=victim', 'victim'],

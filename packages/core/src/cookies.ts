@@ -26,28 +26,6 @@ function isOws(code: number): boolean {
  */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header || !name) return undefined;
-  // The usual header, read here without the loop: the name's first occurrence
-  // starts a pair (at the start, or right after `;` or `; `), `=` follows at
-  // once, and the value has no surrounding space, tab or quote and no `%`.
-  // Anything else is read by the whole grammar below, from the start.
-  const at = header.indexOf(name);
-  if (at === -1) return undefined;
-  const eq = at + name.length;
-  if (header.charCodeAt(eq) === 0x3d && (at === 0 || header.charCodeAt(at - 1) === 0x3b || (header.charCodeAt(at - 1) === 0x20 && header.charCodeAt(at - 2) === 0x3b))) {
-    let end = header.indexOf(';', eq + 1);
-    if (end === -1) end = header.length;
-    if (end === eq + 1) return '';
-    const first = header.charCodeAt(eq + 1);
-    if (first !== 0x22 && !isOws(first) && !isOws(header.charCodeAt(end - 1))) {
-      const value = header.slice(eq + 1, end);
-      if (value.indexOf('%') === -1) return value;
-    }
-  }
-  return readCookieGrammar(header, name);
-}
-
-/** `readCookie` for any header: every candidate, space/tab trimming, quotes, percent-decoding. */
-function readCookieGrammar(header: string, name: string): string | undefined {
   const len = header.length;
   const n = name.length;
   let from = 0;

@@ -101,12 +101,10 @@ export function applyHeaders(res: HeaderTarget, decision: Decision): void {
 // closure, and no split when Vary is absent or already exactly this value.
 function mergeVary(res: HeaderTarget, value: string): void {
   const current = res.getHeader('vary');
-  if (current === undefined) res.setHeader('vary', value);
-  else mergeInto(res, current, value);
-}
-
-// Out of line: a Vary already set (by the app, or by an earlier decision) is rarer than none.
-function mergeInto(res: HeaderTarget, current: NonNullable<ReturnType<HeaderTarget['getHeader']>>, value: string): void {
+  if (current === undefined) {
+    res.setHeader('vary', value);
+    return;
+  }
   const text = String(current);
   if (text === value && !value.includes(',') && value.trim() === value) return;
   const wanted = value.toLowerCase();

@@ -10,7 +10,7 @@ import { isNavigation, pathOf, type IdentityRequest } from './request.js';
 import { safeReturnTo } from './returnTo.js';
 import type { UpstreamClient } from './upstream.js';
 import { providerClient } from './provider.js';
-import { ANONYMOUS, createVerifier, type AuthState, type SessionClock, type Verifier } from './verifier.js';
+import { ANONYMOUS, createVerifier, type AuthState, type Verifier } from './verifier.js';
 import { login, logout } from './flows.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 import { compileProtect } from './protect.js';
@@ -124,7 +124,6 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
   const verifier = createVerifier(config, upstream, listener, logger);
   const throttle = createLoginThrottle(config, emit);
   const renewMs = config.cookie.renewInterval * 1000;
-  const rolling = config.cookie.rolling;
   const absoluteMs = config.cookie.absoluteLifetime * 1000;
   const protect = compileProtect(config);
   const protects = protect.target;
@@ -150,14 +149,10 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
   // never past the absolute lifetime, which the signed cookie itself carries.
   function renew(state: AuthState, req: IdentityRequest): AuthState {
     const session = state.session;
+    if (session === undefined) return state;
     // The clock as the lookup that answered this request read it (no second read per request).
-    if (session === undefined || session.seenAt - session.renewedAt < renewMs) return state;
-    return renewed(state, session, req);
-  }
-
-  // Out of line: renew() runs on every signed-in request, this at most once per renewInterval.
-  function renewed(state: AuthState, session: SessionClock, req: IdentityRequest): AuthState {
     const t = session.seenAt;
+    if (t - session.renewedAt < renewMs) return state;
     const maxAge = Math.min(config.cookie.maxAge, Math.floor((session.since + absoluteMs - t) / 1000));
     if (maxAge <= 0) return state;
     session.renewedAt = t;
@@ -193,47 +188,39 @@ export function createIdgate(options?: IdgateOptions | Idgate): Idgate {
 
     decide(state, req, rule) {
       // The hit path: a signed-in request needs no protect match, and a route
-      // rule after the middleware writes nothing the middleware has not. Kept
-      // short (the rest is out of line) so that adapters' optimized code can inline it.
+      // rule after the middleware writes nothing the middleware has not.
       if (state.status === 'authenticated') {
-        if (rule === undefined) return rolling || state.session?.legacy ? renew(state, req) : state;
-        if (rule.where && state.identity && !rule.where(state.identity)) {
+        if (rule?.where && state.identity && !rule.where(state.identity)) {
           return { kind: 'reject', statusCode: 403, body: { error: 'FORBIDDEN' }, headers: state.headers, setCookies: NONE };
         }
         // A rule runs after the middleware, whose decision already renewed the cookie if it was due.
-        return ALREADY_APPLIED;
+        if (rule !== undefined) return ALREADY_APPLIED;
+        return config.cookie.rolling || state.session?.legacy ? renew(state, req) : state;
       }
-      return decideSignedOut(state, req, rule);
+      const required = rule?.required === true || protects(req.url);
+      switch (state.status) {
+        case 'anonymous':
+          return required ? deny(req, 'anonymous', NONE) : state;
+        case 'expired':
+        case 'invalid': {
+          const clear = [clearedCookie(config, cookieIsSecure(config, req))];
+          if (required) return deny(req, state.status, clear);
+          return { ...state, headers: COOKIE_HEADERS, setCookies: clear };
+        }
+        case 'unavailable': {
+          if (!required) return state;
+          // The upstream refused (misconfiguration, an answer outside its contract): 502, nothing to retry.
+          if (state.refused !== undefined) return { kind: 'reject', statusCode: 502, body: { error: state.refused }, headers: COOKIE_HEADERS, setCookies: NONE };
+          const retry: Header = ['retry-after', String(clientRetryAfter(state.retryAfter, config.retryAfterCap, config.retryAfter))];
+          return { kind: 'reject', statusCode: 503, body: { error: 'UPSTREAM_UNAVAILABLE' }, headers: [...COOKIE_HEADERS, retry], setCookies: NONE };
+        }
+      }
     },
 
     login: (req, body, stream) => login(gate, req, body, stream),
     logout: (req, stream) => logout(gate, req, stream),
     check: () => upstream.check(),
   };
-
-  // Every state but a signed-in one: the protect option or the route's rule decides.
-  function decideSignedOut(state: AuthState, req: IdentityRequest, rule: AccessRule | undefined): Decision {
-    const required = rule?.required === true || protects(req.url);
-    switch (state.status) {
-      case 'anonymous':
-        return required ? deny(req, 'anonymous', NONE) : state;
-      case 'expired':
-      case 'invalid': {
-        const clear = [clearedCookie(config, cookieIsSecure(config, req))];
-        if (required) return deny(req, state.status, clear);
-        return { ...state, headers: COOKIE_HEADERS, setCookies: clear };
-      }
-      case 'unavailable': {
-        if (!required) return state;
-        // The upstream refused (misconfiguration, an answer outside its contract): 502, nothing to retry.
-        if (state.refused !== undefined) return { kind: 'reject', statusCode: 502, body: { error: state.refused }, headers: COOKIE_HEADERS, setCookies: NONE };
-        const retry: Header = ['retry-after', String(clientRetryAfter(state.retryAfter, config.retryAfterCap, config.retryAfter))];
-        return { kind: 'reject', statusCode: 503, body: { error: 'UPSTREAM_UNAVAILABLE' }, headers: [...COOKIE_HEADERS, retry], setCookies: NONE };
-      }
-      case 'authenticated':
-        return state; // decide() answers these itself
-    }
-  }
   Object.defineProperty(gate, IDGATE, { value: true });
   return Object.freeze(gate);
 }
