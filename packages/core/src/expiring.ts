@@ -12,8 +12,8 @@ abstract class Expiring<K, S> {
   protected readonly now: () => number;
 
   constructor(options: { max: number; ttl: number; now?: (() => number) | undefined }) {
-    if (!Number.isInteger(options.max) || options.max < 1) throw new RangeError('ExpiringMap: max must be a positive integer');
-    if (!(options.ttl >= 0)) throw new RangeError('ExpiringMap: ttl must be a non-negative number');
+    if (!Number.isInteger(options.max) || options.max < 1) throw new RangeError(`${new.target.name}: max must be a positive integer`);
+    if (!(options.ttl >= 0)) throw new RangeError(`${new.target.name}: ttl must be a non-negative number`);
     this.max = options.max;
     this.ttl = options.ttl;
     this.now = options.now ?? (() => performance.now());
