@@ -50,6 +50,36 @@ describe('@idgate/fastify plugin', () => {
     expect(login.statusCode).toBe(303);
   });
 
+  it('reads identity and identityStatus from the one per-request field, and lets an app assign its own', async () => {
+    const seen: unknown[] = [];
+    const app = await build(async (app) => {
+      // Before the plugin's hook: the defaults a value decoration would have given.
+      app.addHook('onRequest', async (request) => void seen.push([request.identity, request.identityStatus]));
+      await app.register(idgate, { upstreamUrl: mock.url, apiKey: MOCK_API_KEY });
+      app.post('/login', app.idgate.loginHandler());
+      app.post('/logout', app.idgate.logoutHandler());
+      app.get('/me', async (request) => ({ identity: request.identity, status: request.identityStatus }));
+      app.get('/double', async (request) => {
+        request.identity = { id: 'test-double' } as never;
+        request.identityStatus = 'authenticated';
+        return { identity: request.identity, status: request.identityStatus };
+      });
+    });
+    const anonymous = await app.inject({ method: 'GET', url: '/me' });
+    expect(anonymous.json()).toEqual({ identity: null, status: 'anonymous' });
+    const login = await app.inject({ method: 'POST', url: '/login', headers: { 'content-type': FORM, host: 'localhost' }, payload: credentials });
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    const me = await app.inject({ method: 'GET', url: '/me', headers: { cookie } });
+    expect(me.json()).toMatchObject({ identity: { email: 'demo@example.com' }, status: 'authenticated' });
+    await app.inject({ method: 'POST', url: '/logout', headers: { cookie, host: 'localhost' } });
+    const loggedOut = await app.inject({ method: 'GET', url: '/me', headers: { cookie } });
+    expect(loggedOut.json()).toEqual({ identity: null, status: 'invalid' });
+    expect(seen).toEqual(Array.from({ length: 5 }, () => [null, 'anonymous']));
+    expect((await app.inject({ method: 'GET', url: '/double' })).json()).toEqual({ identity: { id: 'test-double' }, status: 'authenticated' });
+    // The assignment shadowed that request only.
+    expect((await app.inject({ method: 'GET', url: '/me' })).json()).toEqual({ identity: null, status: 'anonymous' });
+  });
+
   it('accepts a gate from createIdgate(), so several apps can share one cache', async () => {
     const gate = createIdgate({ upstreamUrl: mock.url, apiKey: MOCK_API_KEY });
     const app = await build(async (app) => {

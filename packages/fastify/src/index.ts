@@ -48,9 +48,22 @@ function apply(reply: FastifyReply, decision: Decision): boolean {
 
 function settle(gate: Idgate, request: FastifyRequest, reply: FastifyReply, state: AuthState, next: (err?: Error) => void): void {
   (request as Tagged)[STATE] = state;
-  request.identity = state.identity;
-  request.identityStatus = state.status;
   if (apply(reply, gate.decide(state, request))) next();
+}
+
+function identityOf(this: FastifyRequest) {
+  return (this as Tagged)[STATE]?.identity ?? null;
+}
+
+function statusOf(this: FastifyRequest) {
+  return (this as Tagged)[STATE]?.status ?? 'anonymous';
+}
+
+/** An app's own assignment (a test double, a hook of its own) shadows the plugin's value on that request, as with a plain field. */
+function ownValue(name: 'identity' | 'identityStatus') {
+  return function set(this: FastifyRequest, value: unknown) {
+    Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+  };
 }
 
 function gateOf(request: FastifyRequest, name: string): Idgate {
@@ -147,9 +160,12 @@ export function kycSessionHandler<O>(client: EndpointSource<O>, options?: O): Ro
 // Async, so a bad option rejects `app.register()` (a callback plugin that throws would hang avvio).
 const plugin: FastifyPluginAsync<IdgateOptions | Idgate> = async (app, options) => {
   const gate = createIdgate(options);
-  app.decorateRequest('identity', null);
-  app.decorateRequest('identityStatus', 'anonymous');
+  // One field per request: Fastify's request constructor stores each value decoration with a
+  // keyed store in a loop, which goes megamorphic from the second name on (about 300 instructions
+  // each, bench/PROFILE.md). `identity` and `identityStatus` read the state through the prototype.
   app.decorateRequest(STATE, null);
+  app.decorateRequest('identity', { getter: identityOf, setter: ownValue('identity') } as never);
+  app.decorateRequest('identityStatus', { getter: statusOf, setter: ownValue('identityStatus') } as never);
   app.decorate('idgate', { gate, loginHandler, logoutHandler, chatProxy, kycSessionHandler } satisfies IdgateDecorator);
   app.decorate('requireIdentity', requireIdentity);
 
