@@ -56,7 +56,7 @@ const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '–');
 const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 const NAMES = { express: 'Express', fastify: 'Fastify', koa: 'Koa', hono: 'Hono', nestjs: 'NestJS (Express platform)', 'nestjs-fastify': 'NestJS (Fastify platform)' };
 const SESSION = { express: 'express-session (MemoryStore)', fastify: '@fastify/session (+@fastify/cookie, MemoryStore, defaults: rolling)', koa: 'koa-session (server-side Map store)', nestjs: 'express-session (MemoryStore) in Nest', 'nestjs-fastify': '@fastify/session (+@fastify/cookie, MemoryStore, defaults: rolling) in Nest' };
-const VARIANT = { bare: '(a) bare', lru: '(b) hand-written lru-cache', 'lru-nostore': "(b′) (b) + idgate's two no-store headers", idgate: '(c) idgate, warm', session: '(d) session', 'session-lean': '(d′) @fastify/session with rolling: false' };
+const VARIANT = { bare: '(a) bare', lru: '(b) hand-written lru-cache', 'lru-nostore': "(b′) (b) + idgate's two no-store headers", 'lru-nostore-seeded': '(b′ₛ) (b′), seeded: never calls the upstream', idgate: '(c) idgate, warm', session: '(d) session', 'session-lean': '(d′) @fastify/session with rolling: false' };
 
 /** Each target with its figure and verdict. */
 export function targets(results) {
@@ -71,7 +71,7 @@ export function targets(results) {
     // Issue 17: within 3 points of the floor that sends the same two headers (b′).
     for (const fw of ['express', 'fastify', 'koa']) {
       const s = hit[fw];
-      if (s && Number.isFinite(s.ratios.c_bh)) add(`${NAMES[fw]}: idgate within 3% of the floor with the same headers (c/b′ ≥ 0.97)`, `c/b′ = ${f2(s.ratios.c_bh)}`, s.ratios.c_bh >= 0.97);
+      if (s && Number.isFinite(s.ratios.c_bh)) add(`${NAMES[fw]}: idgate within 3% of the floor with the same headers (c/b′ ≥ 0.97)`, `c/b′ = ${f2(s.ratios.c_bh)}${Number.isFinite(s.ratios.c_bs) ? ` (against the seeded floor b′ₛ: ${f2(s.ratios.c_bs)})` : ''}`, s.ratios.c_bh >= 0.97);
     }
     for (const fw of ['fastify', 'koa']) {
       const s = hit[fw];
@@ -132,7 +132,7 @@ export function writeReport(results, path) {
       `- Section 1: ${P.rounds} rounds. In each round, for each framework, a fresh server per variant is started, checked and warmed (${P.warm} s), then the variants are loaded in turn, A/B/C/D, slice by slice (${P.slices} slices of ${P.slice} s each per variant, the order rotating every slice), ${CONN()} connections; a variant's figure for the round is its total over its slices. Interleaving in short slices means a change in the machine's speed during the round lands on every variant alike. Figures are medians over rounds; ratios and CPU differences are computed within a round, then the median is taken: never a single absolute figure as the result, since absolute req/s vary ±20% (and more when the machine is shared) between rounds.`,
       '- Server CPU per request: utime and stime of the server process from `/proc/<pid>/stat` over the measured window, divided by the responses in it. "busy" is (utime+stime)/wall time: below ~95% the server core was not saturated and the load generator was the limit, so CPU per request is the figure that compares variants.',
       '- Latency is recorded per response at microsecond resolution (autocannon\'s own histogram keeps whole milliseconds).',
-      '- The route: `GET /api/me` answering `{"id":"c_demo","email":"demo@example.com"}`. (a) no middleware; (b) a hand-written middleware: one `indexOf` for `identityId=` in the Cookie header, `lru-cache` `get`, plus a guard on the route; (c) idgate with a warm identity (`identityMiddleware` + `requireIdentity()` on Express and Koa, `app.register(idgate)` + route `{ config: { identity: \'required\' } }` on Fastify); (d) ' + `${SESSION.express}, ${SESSION.fastify}, ${SESSION.koa}, each with an established session and its signed cookie, as usually configured: express-session with its README's \`resave: false, saveUninitialized: false\`; @fastify/session with its defaults (\`rolling: true\`: the session is saved and its cookie sent again on every response) but \`saveUninitialized: false\`; koa-session with its defaults (\`rolling: false, renew: false\`). In the full run (d′) is @fastify/session with \`rolling: false\` too, like-for-like with the other two (no write per request). All three: no Secure cookie over plain http.`,
+      '- The route: `GET /api/me` answering `{"id":"c_demo","email":"demo@example.com"}`. (a) no middleware; (b) a hand-written middleware: one `indexOf` for `identityId=` in the Cookie header, `lru-cache` `get`, plus a guard on the route; its cache starts empty, so the first request (before the warm-up) misses and fetches the profile from the upstream once, as any cache-based check must fill its cache; every measured request is a hit. (b′) is (b) plus the two headers idgate sends on an authenticated response (`Cache-Control: private, no-store`, `Vary: Cookie`). (b′ₛ) is (b′) with the identity put in its cache at start: its process never calls the upstream or answers asynchronously, and Node\'s own HTTP code then runs cheaper per request than in any server that has (bench/PROFILE.md, fourth pass); it was the floor until 2026-11-30 and stays as a reference, c/b′ₛ; (c) idgate with a warm identity (`identityMiddleware` + `requireIdentity()` on Express and Koa, `app.register(idgate)` + route `{ config: { identity: \'required\' } }` on Fastify); (d) ' + `${SESSION.express}, ${SESSION.fastify}, ${SESSION.koa}, each with an established session and its signed cookie, as usually configured: express-session with its README's \`resave: false, saveUninitialized: false\`; @fastify/session with its defaults (\`rolling: true\`: the session is saved and its cookie sent again on every response) but \`saveUninitialized: false\`; koa-session with its defaults (\`rolling: false, renew: false\`). In the full run (d′) is @fastify/session with \`rolling: false\` too, like-for-like with the other two (no write per request). All three: no Secure cookie over plain http.`,
       '- Checks that fail the run: a request without a cookie and one with an unknown cookie must be rejected (401) by every protected variant; every response during every load must be 2xx with the expected body (no errors, no timeouts); after a load the session store holds exactly the one session and idgate / the floor exactly the one identity; idgate makes no upstream call during cache-hit loads except refresh-ahead\'s background re-verification of the one identity, at most once per 30 s (the default: half the 60 s cache ttl)' + (results.sections.hit ? ` (${results.sections.hit.refreshes.reduce((n, r) => n + r.calls, 0)} such calls in this run's section 1)` : '') + '.',
       '- Koa has no router in these servers: every variant ends in the same path check, and protection is mounted on the path as a router would.',
       '- Hono (on `@hono/node-server`): (b) is a middleware plus a route guard, (c) `app.use(identityMiddleware())` + `requireIdentity()` on the route; no (d): Hono ships no server-side session middleware to compare with.',
@@ -153,24 +153,25 @@ export function writeReport(results, path) {
     }
     push(
       '### Ratios (within a round, median over rounds)',
-      table(['framework', 'c/a', 'c/b', 'd/a', 'b/a', 'c/d', "c/b′", "c/d′", 'p99 c/a', 'most CPU others took'], Object.entries(hit.summary).map(([fw, s]) => [
-        NAMES[fw], f2(s.ratios.c_a), f2(s.ratios.c_b), f2(s.ratios.d_a), f2(s.ratios.b_a), f2(s.ratios.c_d), f2(s.ratios.c_bh), f2(s.ratios.c_dl), f2(s.p99Ratio.c_a), pct(s.contention),
+      table(['framework', 'c/a', 'c/b', 'd/a', 'b/a', 'c/d', "c/b′", "c/b′ₛ", "c/d′", 'p99 c/a', 'most CPU others took'], Object.entries(hit.summary).map(([fw, s]) => [
+        NAMES[fw], f2(s.ratios.c_a), f2(s.ratios.c_b), f2(s.ratios.d_a), f2(s.ratios.b_a), f2(s.ratios.c_d), f2(s.ratios.c_bh), f2(s.ratios.c_bs), f2(s.ratios.c_dl), f2(s.p99Ratio.c_a), pct(s.contention),
       ])),
       '### Server CPU per request over bare (within a round, median over rounds)',
-      table(['framework', 'b user', "b′ user", 'c user', 'd user', 'b sys', "b′ sys", 'c sys', 'd sys'], Object.entries(hit.summary).map(([fw, s]) => [
-        NAMES[fw], us(s.addedUserUs.b), us(s.addedUserUs.bh), us(s.addedUserUs.c), us(s.addedUserUs.d), us(s.addedSysUs.b), us(s.addedSysUs.bh), us(s.addedSysUs.c), us(s.addedSysUs.d),
+      table(['framework', 'b user', "b′ user", "b′ₛ user", 'c user', 'd user', 'b sys', "b′ sys", 'c sys', 'd sys'], Object.entries(hit.summary).map(([fw, s]) => [
+        NAMES[fw], us(s.addedUserUs.b), us(s.addedUserUs.bh), us(s.addedUserUs.bs), us(s.addedUserUs.c), us(s.addedUserUs.d), us(s.addedSysUs.b), us(s.addedSysUs.bh), us(s.addedSysUs.c), us(s.addedSysUs.d),
       ])),
       '### Per round (the spread behind the medians)',
-      table(['framework', 'c/a by round', 'c/b by round', "c/b′ by round", 'c user CPU over bare by round (µs)', 'most CPU others took, by round'], Object.keys(hit.summary).map((fw) => {
+      table(['framework', 'c/a by round', 'c/b by round', "c/b′ by round", "c/b′ₛ by round", 'c user CPU over bare by round (µs)', 'most CPU others took, by round'], Object.keys(hit.summary).map((fw) => {
         const rounds = [...new Set(hit.runs.filter((r) => r.framework === fw).map((r) => r.round))].sort((x, y) => x - y);
         const of = (v, i) => hit.runs.find((r) => r.framework === fw && r.variant === v && r.round === i);
         const each = (fn) => rounds.map((i) => fn(i)).join(' · ');
         return [
           NAMES[fw],
-          each((i) => f2(of('idgate', i).rps / of('bare', i).rps)),
-          each((i) => f2(of('idgate', i).rps / of('lru', i).rps)),
+          each((i) => (of('bare', i) ? f2(of('idgate', i).rps / of('bare', i).rps) : '–')),
+          each((i) => (of('lru', i) ? f2(of('idgate', i).rps / of('lru', i).rps) : '–')),
           each((i) => (of('lru-nostore', i) ? f2(of('idgate', i).rps / of('lru-nostore', i).rps) : '–')),
-          each((i) => f1(of('idgate', i).userUs - of('bare', i).userUs)),
+          each((i) => (of('lru-nostore-seeded', i) ? f2(of('idgate', i).rps / of('lru-nostore-seeded', i).rps) : '–')),
+          each((i) => (of('bare', i) ? f1(of('idgate', i).userUs - of('bare', i).userUs) : '–')),
           each((i) => pct(Math.max(...hit.runs.filter((r) => r.framework === fw && r.round === i).map((r) => r.contention)))),
         ];
       })),

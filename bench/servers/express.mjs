@@ -1,7 +1,7 @@
 // One Express 5 server per process: `node bench/servers/express.mjs <variant>`.
-// Variants: bare | lru | idgate | session | redis (idgate with a Redis store).
+// Variants: bare | lru | lru-nostore (and -seeded, bench/servers/shared.mjs) | idgate | session | redis (idgate with a Redis store).
 import express from 'express';
-import { config, cookieValue, fetchProfile, floorCache, idgateOptions, LOGIN, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';
+import { config, cookieValue, fetchProfile, floor, idgateOptions, LOGIN, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';
 
 const variant = process.argv[2];
 const app = express();
@@ -10,12 +10,13 @@ let stats = () => ({});
 
 if (variant === 'bare') {
   app.get(ROUTE, (req, res) => answer(res, USER));
-} else if (variant === 'lru' || variant === 'lru-nostore') {
-  const cache = floorCache();
-  const nostore = variant === 'lru-nostore';
+} else if (variant.startsWith('lru')) {
+  const { cache, lookup } = floor(variant);
+  const nostore = variant.startsWith('lru-nostore');
   app.use(function floor(req, res, next) {
-    const id = cookieValue(req.headers.cookie, 'identityId=');
-    req.user = id === undefined ? undefined : cache.get(id);
+    const user = lookup(cookieValue(req.headers.cookie, 'identityId='));
+    if (user instanceof Promise) return void user.then((found) => ((req.user = found), next()), next);
+    req.user = user;
     next();
   });
   const guard = (req, res, next) => {

@@ -1,7 +1,7 @@
 // One Fastify 5 server per process: `node bench/servers/fastify.mjs <variant>`.
-// Variants: bare | lru | idgate | session | redis (idgate with a Redis store).
+// Variants: bare | lru | lru-nostore (and -seeded, bench/servers/shared.mjs) | idgate | session | redis (idgate with a Redis store).
 import Fastify from 'fastify';
-import { config, cookieValue, fetchProfile, floorCache, idgateOptions, LOGIN, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';
+import { config, cookieValue, fetchProfile, floor, idgateOptions, LOGIN, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';
 
 const variant = process.argv[2];
 const app = Fastify({ logger: false });
@@ -10,13 +10,14 @@ let stats = () => ({});
 
 if (variant === 'bare') {
   app.get(ROUTE, (request, reply) => answer(reply, USER));
-} else if (variant === 'lru' || variant === 'lru-nostore') {
-  const cache = floorCache();
-  const nostore = variant === 'lru-nostore';
+} else if (variant.startsWith('lru')) {
+  const { cache, lookup } = floor(variant);
+  const nostore = variant.startsWith('lru-nostore');
   app.decorateRequest('user', null);
   app.addHook('onRequest', function floor(request, reply, done) {
-    const id = cookieValue(request.headers.cookie, 'identityId=');
-    request.user = id === undefined ? null : cache.get(id) ?? null;
+    const user = lookup(cookieValue(request.headers.cookie, 'identityId='));
+    if (user instanceof Promise) return void user.then((found) => ((request.user = found), done()), done);
+    request.user = user;
     done();
   });
   const guard = (request, reply, done) => {

@@ -1,10 +1,10 @@
 // One Hono 4 server per process, on @hono/node-server: `node bench/servers/hono.mjs <variant>`.
-// Variants: bare | lru | lru-nostore | idgate | redis (idgate with a Redis store) | fetch.
+// Variants: bare | lru | lru-nostore (and -seeded, bench/servers/shared.mjs) | idgate | redis (idgate with a Redis store) | fetch.
 // No `session` variant: Hono ships no server-side session middleware to compare with,
 // so section 1 has no (d) for Hono.
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
-import { cookieValue, fetchProfile, floorCache, idgateOptions, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';
+import { cookieValue, fetchProfile, floor, idgateOptions, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';
 
 const variant = process.argv[2];
 const app = new Hono();
@@ -13,12 +13,12 @@ let stats = () => ({});
 
 if (variant === 'bare') {
   app.get(ROUTE, (c) => answer(c, USER));
-} else if (variant === 'lru' || variant === 'lru-nostore') {
-  const cache = floorCache();
-  const nostore = variant === 'lru-nostore';
+} else if (variant.startsWith('lru')) {
+  const { cache, lookup } = floor(variant);
+  const nostore = variant.startsWith('lru-nostore');
   app.use(async function floor(c, next) {
-    const id = cookieValue(c.req.raw.headers.get('cookie') ?? undefined, 'identityId=');
-    c.set('user', id === undefined ? undefined : cache.get(id));
+    const user = lookup(cookieValue(c.req.raw.headers.get('cookie') ?? undefined, 'identityId='));
+    c.set('user', user instanceof Promise ? await user : user);
     await next();
   });
   app.get(ROUTE, async (c, next) => {

@@ -1,9 +1,9 @@
 // One Koa 3 server per process: `node bench/servers/koa.mjs <variant>`.
-// Variants: bare | lru | idgate | session | redis (idgate with a Redis store).
+// Variants: bare | lru | lru-nostore (and -seeded, bench/servers/shared.mjs) | idgate | session | redis (idgate with a Redis store).
 // No router: every variant ends in the same path check, so the comparison is
 // the middleware alone.
 import Koa from 'koa';
-import { config, cookieValue, fetchProfile, floorCache, idgateOptions, LOGIN, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';
+import { config, cookieValue, fetchProfile, floor, idgateOptions, LOGIN, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';
 
 const variant = process.argv[2];
 const app = new Koa();
@@ -15,12 +15,13 @@ const only = (path, middleware) => (ctx, next) => (ctx.path === path ? middlewar
 
 if (variant === 'bare') {
   // nothing in front of the route
-} else if (variant === 'lru' || variant === 'lru-nostore') {
-  const cache = floorCache();
-  const nostore = variant === 'lru-nostore';
+} else if (variant.startsWith('lru')) {
+  const { cache, lookup } = floor(variant);
+  const nostore = variant.startsWith('lru-nostore');
   app.use(function floor(ctx, next) {
-    const id = cookieValue(ctx.req.headers.cookie, 'identityId=');
-    ctx.state.user = id === undefined ? undefined : cache.get(id);
+    const user = lookup(cookieValue(ctx.req.headers.cookie, 'identityId='));
+    if (user instanceof Promise) return user.then((found) => ((ctx.state.user = found), next()));
+    ctx.state.user = user;
     return next();
   });
   app.use(only(ROUTE, (ctx, next) => {

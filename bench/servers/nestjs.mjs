@@ -1,11 +1,11 @@
 // One NestJS 11 server per process: `node bench/servers/nestjs.mjs <variant> [express|fastify]`
-// (the platform; default express). Variants: bare | lru | lru-nostore | idgate | session | redis | fetch.
+// (the platform; default express). Variants: bare | lru | lru-nostore (and -seeded, bench/servers/shared.mjs) | idgate | session | redis | fetch.
 // Plain JavaScript, so decorators are applied by hand with Reflect.decorate, as
 // TypeScript's compiled output does; the handlers and guards are what a Nest app writes.
 import 'reflect-metadata';
 import { Controller, Get, HttpCode, Injectable, Module, Post, Req, UnauthorizedException, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { config, cookieValue, fetchProfile, floorCache, idgateOptions, LOGIN, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';
+import { config, cookieValue, fetchProfile, floor, idgateOptions, LOGIN, ready, redisStoreFor, ROUTE, STATS, UNAUTHENTICATED, USER } from './shared.mjs';
 
 const variant = process.argv[2];
 const platform = process.argv[3] ?? 'express';
@@ -46,18 +46,17 @@ if (variant === 'bare') {
   }
   method(Me, 'me', [Get(ROUTE)]);
   controllers.push(controller(Me));
-} else if (variant === 'lru' || variant === 'lru-nostore') {
-  const cache = floorCache();
-  const nostore = variant === 'lru-nostore';
-  const lookup = (headers) => {
-    const id = cookieValue(headers.cookie, 'identityId=');
-    return id === undefined ? null : cache.get(id) ?? null;
-  };
+} else if (variant.startsWith('lru')) {
+  const { cache, lookup: lookupId } = floor(variant);
+  const nostore = variant.startsWith('lru-nostore');
+  const lookup = (headers) => lookupId(cookieValue(headers.cookie, 'identityId='));
   // The floor's lookup runs for every request where idgate's does: a Nest middleware on
   // Express, an onRequest hook on Fastify (Nest's middleware there sees only the raw request).
   if (platform === 'express') {
     configure = (consumer) => consumer.apply(function floor(req, res, next) {
-      req.user = lookup(req.headers);
+      const user = lookup(req.headers);
+      if (user instanceof Promise) return void user.then((found) => ((req.user = found), next()), next);
+      req.user = user;
       next();
     }).forRoutes('*');
   } else {
@@ -65,7 +64,9 @@ if (variant === 'bare') {
       const fastify = app.getHttpAdapter().getInstance();
       fastify.decorateRequest('user', null);
       fastify.addHook('onRequest', function floor(request, reply, done) {
-        request.user = lookup(request.headers);
+        const user = lookup(request.headers);
+        if (user instanceof Promise) return void user.then((found) => ((request.user = found), done()), done);
+        request.user = user;
         done();
       });
     };

@@ -32,11 +32,34 @@ export function cookieValue(header, prefix) {
   return end === -1 ? header.slice(start) : header.slice(start, end);
 }
 
-/** The floor's cache, with the warm identity already in it (the hand-written check never calls an upstream). */
-export function floorCache() {
+/**
+ * The floor's cache and lookup. `lru`, `lru-nostore` (b, b′): the cache starts
+ * empty, and the first request for an identity misses and fetches it from the
+ * upstream (`fetchProfile`, once), as any cache-based check has to fill its
+ * cache; every later request is a hit, answered synchronously. `*-seeded`: the
+ * warm identity is put in the cache at start, so the process never calls the
+ * upstream or answers asynchronously. That was the floor until 2026-11-30: a
+ * process that never has makes Node's own HTTP code cheaper per request than
+ * any real server's (bench/PROFILE.md, "fourth pass"), so it is kept only to
+ * show that difference.
+ */
+export function floor(variant) {
   const cache = new LRUCache({ max: 10_000 });
-  if (config.warmId) cache.set(config.warmId, USER);
-  return cache;
+  const seeded = variant.endsWith('-seeded');
+  if (seeded && config.warmId) cache.set(config.warmId, USER);
+  return {
+    cache,
+    /** The user for a cookie value: a hit, or null; else (a miss, not seeded) a promise of the upstream's answer, a user being cached and a refusal not. */
+    lookup(id) {
+      if (id === undefined) return null;
+      const user = cache.get(id);
+      if (user !== undefined || seeded) return user ?? null;
+      return fetchProfile(id).then((found) => {
+        if (found) cache.set(id, found);
+        return found;
+      });
+    },
+  };
 }
 
 /** idgate's options for the servers: the mock upstream, a fixed secret (Redis keys must match across processes). */
