@@ -35,7 +35,7 @@ export type { StoreLookup, StoreEvent, StoreClaim } from './store.js';
 export {
   requiredRule,
   mountedFirst,
-  requestTags, exposeOnPrototype,
+  requestTags, exposeOnPrototype, requestAccessor,
   headersOf,
   webHeaderTarget,
   toResponse,

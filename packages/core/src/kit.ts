@@ -88,18 +88,25 @@ const withAccessors = new WeakSet<object>();
 export function exposeOnPrototype<R extends object>(proto: object, getters: Record<string, (request: R) => unknown>): void {
   if (withAccessors.has(proto)) return;
   withAccessors.add(proto);
-  for (const [name, read] of Object.entries(getters)) {
-    Object.defineProperty(proto, name, {
-      configurable: true,
-      enumerable: false,
-      get(this: R) {
-        return read(this);
-      },
-      set(this: R, value: unknown) {
-        Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
-      },
-    });
-  }
+  for (const [name, read] of Object.entries(getters)) Object.defineProperty(proto, name, { configurable: true, enumerable: false, ...requestAccessor(name, read) });
+}
+
+/**
+ * The accessor pair `exposeOnPrototype` installs for one name, for a framework
+ * that installs accessors itself (Fastify's `decorateRequest` with a getter and
+ * setter): reads through `read`; an assignment makes an own property, which
+ * then takes precedence for that request.
+ * @example const { get, set } = requestAccessor('identity', (r) => stateOf(r).identity);
+ */
+export function requestAccessor<R extends object>(name: string, read: (request: R) => unknown): { get(this: R): unknown; set(this: R, value: unknown): void } {
+  return {
+    get(this: R) {
+      return read(this);
+    },
+    set(this: R, value: unknown) {
+      Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
+    },
+  };
 }
 
 /**

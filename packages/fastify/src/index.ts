@@ -1,6 +1,6 @@
 import { errorCodes, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
-import { ConfigError, applyHeaders, createIdgate, mountedFirst, payloadTooLarge, requiredRule } from '@idgate/core/adapter';
+import { ConfigError, applyHeaders, createIdgate, mountedFirst, payloadTooLarge, requestAccessor, requiredRule } from '@idgate/core/adapter';
 import type { AuthState, Decision, EndpointSource, HeaderTarget, Idgate, IdgateOptions, IdentityEndpoint, RequireOptions } from '@idgate/core/adapter';
 import { serveNodeEndpoint } from '@idgate/core/node';
 import type { IdgateDecorator, RequireIdentityHook } from './types.js';
@@ -51,19 +51,10 @@ function settle(gate: Idgate, request: FastifyRequest, reply: FastifyReply, stat
   if (apply(reply, gate.decide(state, request))) next();
 }
 
-function identityOf(this: FastifyRequest) {
-  return (this as Tagged)[STATE]?.identity ?? null;
-}
-
-function statusOf(this: FastifyRequest) {
-  return (this as Tagged)[STATE]?.status ?? 'anonymous';
-}
-
-/** An app's own assignment (a test double, a hook of its own) shadows the plugin's value on that request, as with a plain field. */
-function ownValue(name: 'identity' | 'identityStatus') {
-  return function set(this: FastifyRequest, value: unknown) {
-    Object.defineProperty(this, name, { value, writable: true, enumerable: true, configurable: true });
-  };
+/** Fastify's accessor decoration for a name read from the request's state; an app's own assignment (a test double) shadows it on that request. */
+function stateAccessor(name: 'identity' | 'identityStatus', read: (state: AuthState | null) => unknown) {
+  const { get, set } = requestAccessor<Tagged>(name, (request) => read(request[STATE]));
+  return { getter: get, setter: set } as never;
 }
 
 function gateOf(request: FastifyRequest, name: string): Idgate {
@@ -164,8 +155,8 @@ const plugin: FastifyPluginAsync<IdgateOptions | Idgate> = async (app, options) 
   // keyed store in a loop, which goes megamorphic from the second name on (about 300 instructions
   // each, bench/PROFILE.md). `identity` and `identityStatus` read the state through the prototype.
   app.decorateRequest(STATE, null);
-  app.decorateRequest('identity', { getter: identityOf, setter: ownValue('identity') } as never);
-  app.decorateRequest('identityStatus', { getter: statusOf, setter: ownValue('identityStatus') } as never);
+  app.decorateRequest('identity', stateAccessor('identity', (state) => state?.identity ?? null));
+  app.decorateRequest('identityStatus', stateAccessor('identityStatus', (state) => state?.status ?? 'anonymous'));
   app.decorate('idgate', { gate, loginHandler, logoutHandler, chatProxy, kycSessionHandler } satisfies IdgateDecorator);
   app.decorate('requireIdentity', requireIdentity);
 
