@@ -26,9 +26,37 @@ function isOws(code: number): boolean {
  */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header || !name) return undefined;
+  const at = header.indexOf(name);
+  if (at === -1) return undefined;
+  // The usual header: the name's first occurrence starts a pair (at the start
+  // or after "; "), '=' follows it, and the value is neither padded nor quoted.
+  // Anything else goes through the whole grammar below, from the same start.
+  const eq = at + name.length;
+  if ((at === 0 || (header.charCodeAt(at - 1) === 0x20 && header.charCodeAt(at - 2) === 0x3b)) && header.charCodeAt(eq) === 0x3d) {
+    let end = header.indexOf(';', eq + 1);
+    if (end === -1) end = header.length;
+    const first = header.charCodeAt(eq + 1);
+    const last = header.charCodeAt(end - 1);
+    if (end > eq + 1 && first !== 0x22 && !isOws(first) && !isOws(last)) return decoded(header.slice(eq + 1, end));
+  }
+  return readPair(header, name, at);
+}
+
+/** A cookie value as the `cookie` package returns it: percent-decoded when it has a `%`, raw when decoding fails. */
+function decoded(value: string): string {
+  if (value.indexOf('%') === -1) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** The cookie grammar, from the first occurrence of `name` (at `first`) onward. */
+function readPair(header: string, name: string, first: number): string | undefined {
   const len = header.length;
   const n = name.length;
-  let from = 0;
+  let from = first;
   while (from < len) {
     const at = header.indexOf(name, from);
     if (at === -1) return undefined;
@@ -56,13 +84,7 @@ export function readCookie(header: string | undefined, name: string): string | u
       start++;
       end = Math.max(start, end - 1);
     }
-    const value = header.slice(start, end);
-    if (value.indexOf('%') === -1) return value;
-    try {
-      return decodeURIComponent(value);
-    } catch {
-      return value;
-    }
+    return decoded(header.slice(start, end));
   }
   return undefined;
 }
