@@ -34,9 +34,12 @@ const config = { upstreamUrl: mock.url, apiKey: MOCK_API_KEY, secret: BENCH_SECR
 const cookie = `identityId=${warmId}`;
 const dir = mkdtempSync(join(tmpdir(), 'idgate-callgrind-'));
 
-/** `n` requests over CONNECTIONS keep-alive sockets, each checked. */
-async function load(port, n) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+/**
+ * `n` requests over the agent's CONNECTIONS keep-alive sockets, each checked.
+ * Warm-up and measurement share the agent: sockets opened inside the window
+ * would count their set-up, and the code it compiles, against the requests.
+ */
+async function load(agent, port, n) {
   let next = 0;
   const one = () =>
     new Promise((resolve, reject) => {
@@ -48,7 +51,6 @@ async function load(port, n) {
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
     while (next++ < n) await one();
   }));
-  agent.destroy();
 }
 
 async function measure(variant, rep) {
@@ -70,11 +72,13 @@ async function measure(variant, rep) {
     });
     child.on('exit', (code) => reject(new Error(`${framework}/${variant} exited ${code}: ${stderr.slice(-2000)}`)));
   });
-  await load(port, Number(warm));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  await load(agent, port, Number(warm));
   const control = (flag) => execFileSync('callgrind_control', [flag, String(child.pid)], { stdio: 'ignore' });
   control('--instr=on');
-  await load(port, Number(measured));
+  await load(agent, port, Number(measured));
   control('--instr=off');
+  agent.destroy();
   control('--dump');
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));

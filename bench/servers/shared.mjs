@@ -1,10 +1,29 @@
 // What every benchmark server shares: its configuration (passed by the runner
 // in BENCH_CONFIG), the user the protected route answers with, and the
 // hand-written floor (variant b) every framework's floor uses.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LRUCache } from 'lru-cache';
 
 /** @type {{ upstreamUrl?: string, apiKey?: string, secret: string, warmId?: string, idgate?: object, redisUrl?: string, redisPrefix?: string }} */
 export const config = JSON.parse(process.env.BENCH_CONFIG ?? '{}');
+
+// BENCH_APP_MODULES=N: every server first loads N one-line ES modules, standing
+// in for an application's own. Past about 15 ES modules in a process, Node 20
+// compiles its own HTTP code with generic calls and stores (~850 instructions
+// per request on Fastify, whatever the modules do); idgate's graph (zod's
+// ~150 modules) is past it, the floor's is not (bench/PROFILE.md, fifth pass).
+// Off by default: the published numbers are without it.
+const appModules = Number(process.env.BENCH_APP_MODULES ?? 0);
+if (appModules > 0) {
+  const dir = mkdtempSync(join(tmpdir(), 'idgate-bench-app-'));
+  for (let i = 0; i < appModules; i++) writeFileSync(join(dir, `m${i}.mjs`), `export const f${i} = () => ${i};\n`);
+  writeFileSync(join(dir, 'index.mjs'), Array.from({ length: appModules }, (_, i) => `export * from './m${i}.mjs';\n`).join(''));
+  await import(pathToFileURL(join(dir, 'index.mjs')).href);
+  rmSync(dir, { recursive: true, force: true });
+}
 
 /** The signed-in user every variant serves; the protected route answers `{ id, email }` of it. */
 export const USER = Object.freeze({ id: 'c_demo', email: 'demo@example.com', name: 'Demo Customer' });
