@@ -32,6 +32,7 @@ const cookie = `identityId=${warmId}`;
 const diffs = Object.fromEntries(variants.map((v) => [v, []]));
 const abs = Object.fromEntries(variants.map((v) => [v, []]));
 const perProcess = Object.fromEntries(variants.map((v) => [v, []]));
+const absProcess = Object.fromEntries(variants.map((v) => [v, []]));
 for (let p = 0; p < Number(procs); p++) {
   const servers = {};
   for (const v of variants) {
@@ -41,6 +42,7 @@ for (let p = 0; p < Number(procs); p++) {
     servers[v] = server;
   }
   const here = Object.fromEntries(variants.map((v) => [v, []]));
+  const mine = Object.fromEntries(variants.map((v) => [v, []]));
   for (let c = 0; c < Number(cycles); c++) {
     const order = variants.map((_, i) => variants[(i + c) % variants.length]);
     if (c % 2) order.reverse();
@@ -53,13 +55,15 @@ for (let p = 0; p < Number(procs); p++) {
     }
     for (const v of variants) {
       abs[v].push(us[v]);
+      mine[v].push(us[v]);
       diffs[v].push(us[v] - us[base]);
       here[v].push(us[v] - us[base]);
     }
   }
   for (const v of variants) perProcess[v].push(median(here[v]));
+  for (const v of variants) absProcess[v].push(median(mine[v]));
   for (const server of Object.values(servers)) await server.stop();
 }
 console.log(`${framework}, ${procs} process sets × ${cycles} cycles of ${seconds} s; µs of server CPU per request, difference from ${base}:`);
-for (const v of variants) console.log(`  ${v.padEnd(16)} ${median(abs[v]).toFixed(2).padStart(7)} µs  Δ ${median(diffs[v]).toFixed(2).padStart(6)}  per process set: ${perProcess[v].map((x) => x.toFixed(2)).join(' ')}`);
+for (const v of variants) console.log(`  ${v.padEnd(16)} ${median(abs[v]).toFixed(2).padStart(7)} µs  Δ ${median(diffs[v]).toFixed(2).padStart(6)}  per process set: ${perProcess[v].map((x) => x.toFixed(2)).join(' ')}  (own: ${absProcess[v].map((x) => x.toFixed(1)).join(' ')})`);
 await mock.close();

@@ -34,11 +34,13 @@ export type Decision =
 /** The response fields of `Decision` an adapter writes. */
 export type ResponseDecision = Exclude<Decision, { kind: 'next' }>;
 
+const PRIVATE_NO_STORE = 'private, no-store';
+
 // `vary` first: merging it reads the response's headers, which on most responses are still empty then.
 /** Headers every identity-bearing response gets unless `noStore: false` (BizKitHub's identityId guide: never cache responses that carry user data). */
 export const PRIVATE_HEADERS: readonly Header[] = Object.freeze([
   ['vary', 'Cookie'],
-  ['cache-control', 'private, no-store'],
+  ['cache-control', PRIVATE_NO_STORE],
 ] as const);
 /** Headers on redirects to login and on auth failures. */
 export const NO_STORE_HEADERS: readonly Header[] = Object.freeze([['cache-control', 'no-store']] as const);
@@ -87,6 +89,16 @@ function appendCookie(res: HeaderTarget, value: string): void {
  */
 export function applyHeaders(res: HeaderTarget, decision: Decision): void {
   const { headers, setCookies } = decision;
+  if (headers === PRIVATE_HEADERS) {
+    // Every signed-in response: written from constants, without loading the
+    // frozen list and its pairs (elements of a frozen array are not inlined).
+    mergeVary(res, 'Cookie');
+    res.setHeader('cache-control', PRIVATE_NO_STORE);
+  } else writeHeaders(res, headers);
+  for (let i = 0; i < setCookies.length; i++) appendCookie(res, setCookies[i]!);
+}
+
+function writeHeaders(res: HeaderTarget, headers: readonly Header[]): void {
   for (let i = 0; i < headers.length; i++) {
     const header = headers[i]!;
     const name = header[0];
@@ -94,7 +106,6 @@ export function applyHeaders(res: HeaderTarget, decision: Decision): void {
     if (name === 'vary' || (name.length === 4 && name.toLowerCase() === 'vary')) mergeVary(res, header[1]);
     else res.setHeader(name, header[1]);
   }
-  for (let i = 0; i < setCookies.length; i++) appendCookie(res, setCookies[i]!);
 }
 
 // Runs on every authenticated request, twice with requireIdentity: no

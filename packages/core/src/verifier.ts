@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { identityKey, type CacheStore, type StoreClaim, type StoredIdentity } from './store.js';
 import { SieveIndex, type SieveNode } from './sieve.js';
 import { ExpiringMap, ExpiringSet } from './expiring.js';
+import { turnNow } from './clock.js';
 import { openSession, openValue, sealValue, signSession, type SessionToken } from './session.js';
 import type { Profile, UpstreamClient } from './upstream.js';
 
@@ -124,7 +125,8 @@ export function createVerifier(
   const refreshAt = ttl * config.cache.refreshAhead;
   const absoluteMs = config.cookie.absoluteLifetime * 1000;
   const legacyUntil = config.cookie.acceptUnsignedUntil?.getTime() ?? 0;
-  const now = config.now ?? Date.now;
+  // Read once per event-loop turn, not once per hit (clock.ts).
+  const now = config.now ?? turnNow;
   const store: CacheStore | undefined = config.store;
   const keys = config.keys;
   const tell = emit ?? (() => {});
