@@ -89,7 +89,7 @@ async function interleaved(subjects, P, loadSidePids = []) {
 function plan(quick) {
   return quick
     ? { rounds: 3, warm: 0.5, slices: 2, slice: 0.25, attempts: 1, variants: VARIANTS, burstRounds: 1, cyclePasses: 1.2, cycleFrameworks: ['fastify'], refreshWindowMs: 1000, refreshMs: 3000, coldRounds: 1, coldSamples: 25, memRounds: 1, redisRounds: 3, redisFrameworks: ['fastify'], redisIdentities: 500 }
-    : { rounds: 9, warm: 2, slices: 5, slice: 1, attempts: ATTEMPTS, variants: [...VARIANTS, 'lru-nostore', 'lru-nostore-seeded', 'session-lean'], burstRounds: 3, cyclePasses: 3, cycleFrameworks: CLASSIC, refreshWindowMs: 2000, refreshMs: 10_000, coldRounds: 3, coldSamples: 100, memRounds: 3, redisRounds: 3, redisFrameworks: CLASSIC, redisIdentities: 1000 };
+    : { rounds: 9, warm: 2, slices: 5, slice: 1, attempts: ATTEMPTS, variants: [...VARIANTS, 'lru-nostore', 'lru-nostore-seeded', 'lru-nostore-refresh', 'session-lean'], burstRounds: 3, cyclePasses: 3, cycleFrameworks: CLASSIC, refreshWindowMs: 2000, refreshMs: 10_000, coldRounds: 3, coldSamples: 100, memRounds: 3, redisRounds: 3, redisFrameworks: CLASSIC, redisIdentities: 1000 };
 }
 
 function check(condition, message) {
@@ -240,7 +240,7 @@ function summarizeHit(runs, rounds, frameworks) {
   for (const framework of frameworks) {
     const of = (variant, round) => runs.find((r) => r.framework === framework && r.variant === variant && r.round === round);
     const per = {};
-    for (const variant of [...VARIANTS, 'lru-nostore', 'lru-nostore-seeded', 'session-lean']) {
+    for (const variant of [...VARIANTS, 'lru-nostore', 'lru-nostore-seeded', 'lru-nostore-refresh', 'session-lean']) {
       const rs = runs.filter((r) => r.framework === framework && r.variant === variant);
       if (rs.length === 0) continue;
       per[variant] = {
@@ -260,9 +260,9 @@ function summarizeHit(runs, rounds, frameworks) {
     const extra = (x, y, field) => within((i) => of(x, i)?.[field] - of(y, i)?.[field]);
     out[framework] = {
       variants: per,
-      ratios: { c_a: ratio('idgate', 'bare'), c_b: ratio('idgate', 'lru'), d_a: ratio('session', 'bare'), b_a: ratio('lru', 'bare'), c_d: ratio('idgate', 'session'), c_bh: ratio('idgate', 'lru-nostore'), c_bs: ratio('idgate', 'lru-nostore-seeded'), bs_bh: ratio('lru-nostore-seeded', 'lru-nostore'), c_dl: ratio('idgate', 'session-lean') },
-      addedUserUs: { b: extra('lru', 'bare', 'userUs'), c: extra('idgate', 'bare', 'userUs'), d: extra('session', 'bare', 'userUs'), bh: extra('lru-nostore', 'bare', 'userUs'), bs: extra('lru-nostore-seeded', 'bare', 'userUs') },
-      addedSysUs: { b: extra('lru', 'bare', 'sysUs'), c: extra('idgate', 'bare', 'sysUs'), d: extra('session', 'bare', 'sysUs'), bh: extra('lru-nostore', 'bare', 'sysUs'), bs: extra('lru-nostore-seeded', 'bare', 'sysUs') },
+      ratios: { c_a: ratio('idgate', 'bare'), c_b: ratio('idgate', 'lru'), d_a: ratio('session', 'bare'), b_a: ratio('lru', 'bare'), c_d: ratio('idgate', 'session'), c_bh: ratio('idgate', 'lru-nostore'), c_bs: ratio('idgate', 'lru-nostore-seeded'), c_br: ratio('idgate', 'lru-nostore-refresh'), br_bh: ratio('lru-nostore-refresh', 'lru-nostore'), bs_bh: ratio('lru-nostore-seeded', 'lru-nostore'), c_dl: ratio('idgate', 'session-lean') },
+      addedUserUs: { b: extra('lru', 'bare', 'userUs'), c: extra('idgate', 'bare', 'userUs'), d: extra('session', 'bare', 'userUs'), bh: extra('lru-nostore', 'bare', 'userUs'), bs: extra('lru-nostore-seeded', 'bare', 'userUs'), br: extra('lru-nostore-refresh', 'bare', 'userUs') },
+      addedSysUs: { b: extra('lru', 'bare', 'sysUs'), c: extra('idgate', 'bare', 'sysUs'), d: extra('session', 'bare', 'sysUs'), bh: extra('lru-nostore', 'bare', 'sysUs'), bs: extra('lru-nostore-seeded', 'bare', 'sysUs'), br: extra('lru-nostore-refresh', 'bare', 'sysUs') },
       contention: Math.max(...runs.filter((r) => r.framework === framework).map((r) => r.contention)),
       p99Ratio: { c_a: within((i) => of('idgate', i)?.p99 / of('bare', i)?.p99), c_b: within((i) => of('idgate', i)?.p99 / of('lru', i)?.p99) },
     };

@@ -60,12 +60,24 @@ export function cookieValue(header, prefix) {
  * upstream or answers asynchronously. That was the floor until 2026-11-30: a
  * process that never has makes Node's own HTTP code cheaper per request than
  * any real server's (bench/PROFILE.md, "fourth pass"), so it is kept only to
- * show that difference.
+ * show that difference. `*-refresh` (b′ᵣ): the cache is fetched again in the
+ * background on idgate's refresh-ahead schedule (bench/PROFILE.md, sixth pass).
  */
 export function floor(variant) {
   const cache = new LRUCache({ max: 10_000 });
   const seeded = variant.endsWith('-seeded');
   if (seeded && config.warmId) cache.set(config.warmId, USER);
+  // `*-refresh`: every cached identity is fetched again from the upstream in
+  // the background each time idgate's refresh-ahead would re-verify it (its
+  // cache ttl, default 60 s, times refreshAhead 0.5), as any check whose
+  // sessions can end upstream must; the hit path is unchanged (no clock read).
+  if (variant.endsWith('-refresh')) {
+    const ttl = Math.min(config.idgate?.cache?.ttl ?? 60_000, config.idgate?.cache?.upstreamIdle ?? 1_800_000);
+    const every = ttl * (config.idgate?.cache?.refreshAhead ?? 0.5);
+    setInterval(() => {
+      for (const id of cache.keys()) void fetchProfile(id).then((found) => (found ? cache.set(id, found) : cache.delete(id)), () => {});
+    }, every).unref();
+  }
   return {
     cache,
     /** The user for a cookie value: a hit, or null; else (a miss, not seeded) a promise of the upstream's answer, a user being cached and a refusal not. */
