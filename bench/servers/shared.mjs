@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LRUCache } from 'lru-cache';
+import { refreshEveryMs } from '../lib/refresh.mjs';
 
 /** @type {{ upstreamUrl?: string, apiKey?: string, secret: string, warmId?: string, idgate?: object, redisUrl?: string, redisPrefix?: string }} */
 export const config = JSON.parse(process.env.BENCH_CONFIG ?? '{}');
@@ -72,11 +73,9 @@ export function floor(variant) {
   // cache ttl, default 60 s, times refreshAhead 0.5), as any check whose
   // sessions can end upstream must; the hit path is unchanged (no clock read).
   if (variant.endsWith('-refresh')) {
-    const ttl = Math.min(config.idgate?.cache?.ttl ?? 60_000, config.idgate?.cache?.upstreamIdle ?? 1_800_000);
-    const every = ttl * (config.idgate?.cache?.refreshAhead ?? 0.5);
     setInterval(() => {
       for (const id of cache.keys()) void fetchProfile(id).then((found) => (found ? cache.set(id, found) : cache.delete(id)), () => {});
-    }, every).unref();
+    }, refreshEveryMs(config.idgate)).unref();
   }
   return {
     cache,
