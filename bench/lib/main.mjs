@@ -13,7 +13,7 @@ import { median, percentile } from './stats.mjs';
 import { loginMany, directProfile, MOCK_API_KEY, BENCH_SECRET, rawOf } from './upstream.mjs';
 import { startRedis } from './redis.mjs';
 import { environment, targets, writeReport } from './report.mjs';
-import { refreshEveryMs } from './refresh.mjs';
+import { QUIET_IDGATE, refreshEveryMs } from './refresh.mjs';
 
 /** Every framework measured by default; `--frameworks=` limits a run to some of them. */
 export const FRAMEWORKS = ['express', 'fastify', 'koa', 'hono', 'nestjs', 'nestjs-fastify'];
@@ -22,17 +22,8 @@ const CLASSIC = ['express', 'fastify', 'koa'];
 /** Frameworks with no server-side session middleware to compare with: no variant (d). */
 const SESSIONLESS = new Set(['hono']);
 const VARIANTS = ['bare', 'lru', 'idgate', 'session'];
-/** Section 1 in the full run: the references beside (a)–(d) (bench/README.md). */
+/** Section 1 in the full run: the references beside (a)–(d) (bench/README.md); `idgate-quiet` (c₀) on Express, Fastify and Koa only. */
 const HIT_VARIANTS = [...VARIANTS, 'idgate-quiet', 'lru-nostore', 'lru-nostore-seeded', 'lru-nostore-refresh', 'session-lean'];
-/**
- * `idgate-quiet` (c₀) is idgate with its cache ttl raised past a round's
- * length, so that, like b′, it calls the upstream only for its first fill: its
- * refresh-ahead would otherwise re-verify the identity mid-round, and an
- * upstream call made while the server is hot slows Node's own HTTP code for
- * the rest of the process (PROFILE.md, sixth pass). On the three frameworks
- * the c/b′ target is set for.
- */
-const QUIET = { cache: { ttl: 30 * 60_000 } };
 const ROUTE = '/api/me';
 const STATS = '/__bench/stats';
 const LOGIN = '/__bench/login';
@@ -214,7 +205,7 @@ async function prepareHit({ P, base, warmId, framework, variant }) {
   const label = `${framework}/${variant}`;
   const refreshFrom = variant.endsWith('-refresh') ? Date.now() : undefined;
   const quiet = variant === 'idgate-quiet';
-  const config = { ...base, warmId, ...(quiet ? { idgate: QUIET } : {}) };
+  const config = { ...base, warmId, ...(quiet ? { idgate: QUIET_IDGATE } : {}) };
   const server = await startServer(...serverOf(framework, quiet ? 'idgate' : variant), { env: { BENCH_CONFIG: JSON.stringify(config) } });
   try {
     const url = server.url + ROUTE;

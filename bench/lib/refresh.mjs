@@ -8,3 +8,10 @@ export function refreshEveryMs(idgate = {}) {
   const cache = idgate.cache ?? {};
   return Math.min(cache.ttl ?? 60_000, cache.upstreamIdle ?? 1_800_000) * (cache.refreshAhead ?? 0.5);
 }
+
+/**
+ * The idgate options of c₀ (`idgate-quiet`, section 1): a cache ttl past a
+ * round's length, so that its process, like the floor b′, calls the upstream
+ * only for its first fill (PROFILE.md, seventh pass).
+ */
+export const QUIET_IDGATE = { cache: { ttl: 30 * 60_000 } };
